@@ -1,4 +1,4 @@
-// The shared store: one EVALSHA per request against Redis, with a local MemoryStore taking over
+// The shared store: one EVALSHA per event-loop turn against Redis (all the decisions of that turn), with a local MemoryStore taking over
 // while Redis is unreachable (fail open by default; fail closed answers 503). The outage is
 // logged once when it starts and once when Redis is back; reconnection is ioredis's, automatic.
 import { Redis, type RedisOptions } from 'ioredis'
@@ -22,6 +22,18 @@ export interface RedisStoreOptions {
 
 /** A HitResult the firewall turns into 503 when the store is unavailable and failing closed. */
 export const UNAVAILABLE: HitResult = Object.freeze({ ...OK, limited: -2 })
+
+/** Decisions in one EVALSHA at most (a turn with more sends several). */
+const MAX_BATCH = 256
+
+interface Batch {
+  keys: string[]
+  args: (string | number)[]
+  inputs: HitInput[]
+  resolvers: ((r: HitResult) => void)[]
+}
+
+const newBatch = (): Batch => ({ keys: [], args: [], inputs: [], resolvers: [] })
 
 /**
  * @example const store = new RedisStore({ url: 'redis://127.0.0.1:6379', prefix: 'causeway:fw:', policy })
@@ -109,47 +121,79 @@ export class RedisStore implements FirewallStore {
     return [`${p}b:${group}`, `${p}n:${group}`, `${p}s:${jail}:${group}`]
   }
 
+  // Decisions asked for in the same event-loop turn wait for one EVALSHA (sent from setImmediate,
+  // i.e. once the turn's I/O callbacks have all run): one round trip, one command to encode and one
+  // reply to parse for the whole turn instead of one per request. The script decides them in
+  // arrival order, each atomically, so the outcome is the one a round trip per request gives.
+  #batch: Batch = newBatch()
+  #flushScheduled = false
+  readonly #flushNow = () => this.#flush()
+
   hit(input: HitInput): HitResult | Promise<HitResult> {
+    if (this.#down || !this.#sha || this.#redis.status !== 'ready') return this.#fallback(input)
+    const b = this.#batch
     const jail = input.strike ?? input.limitJail
-    const keys = this.#keys(input.group, jail?.name ?? '-')
-    const args = [input.strike ? 's' : 'h', String(jail?.maxRetry ?? 0), String(jail?.findTime ?? 0), jail?.name ?? '-', ...this.#policyArgs]
-    if (!input.strike) {
-      for (const z of input.zones) {
-        keys.push(`${this.prefix}z:${z.key}`)
-        args.push(String(z.rate), String(z.burst), z.delay === Infinity ? '-1' : String(z.delay), String(z.ttl))
+    const p = this.prefix
+    const g = input.group
+    const jailName = jail?.name ?? '-'
+    b.keys.push(`${p}b:${g}`, `${p}n:${g}`, `${p}s:${jailName}:${g}`)
+    if (input.strike) {
+      b.args.push('s', jail!.maxRetry, jail!.findTime, jailName, 0)
+    } else {
+      const zones = input.zones
+      b.args.push('h', jail?.maxRetry ?? 0, jail?.findTime ?? 0, jailName, zones.length)
+      for (const z of zones) {
+        b.keys.push(`${p}z:${z.key}`)
+        b.args.push(z.rate, z.burst, z.delay === Infinity ? -1 : z.delay, z.ttl)
       }
     }
-    return this.#run(keys, args, () => this.#local.hit(input))
+    b.inputs.push(input)
+    const promise = new Promise<HitResult>((resolve) => { b.resolvers.push(resolve) })
+    if (b.inputs.length >= MAX_BATCH) this.#flush()
+    else if (!this.#flushScheduled) {
+      this.#flushScheduled = true
+      setImmediate(this.#flushNow)
+    }
+    return promise
   }
 
   strikeOnly(group: string, jail: Jail): HitResult | Promise<HitResult> {
     return this.hit({ group, zones: [], strike: jail })
   }
 
-  #run(keys: string[], args: string[], local: () => HitResult): HitResult | Promise<HitResult> {
-    if (this.#down || !this.#sha || this.#redis.status !== 'ready') return this.#fallback(local)
-    return this.#eval(keys, args).then(
-      (r) => ({ bannedMs: r[0]!, freshBan: r[1] === 1, limited: r[2]!, retryMs: r[3]!, delayMs: r[4]!, delayZone: r[5]!, at: r[6]! }),
-      (e: Error) => {
-        this.#markDown(e)
-        return this.#fallback(local)
-      },
-    )
+  #flush(): void {
+    this.#flushScheduled = false
+    const b = this.#batch
+    const n = b.inputs.length
+    if (n === 0) return
+    this.#batch = newBatch()
+    const args: (string | number)[] = [this.#sha!, b.keys.length, ...b.keys, ...this.#policyArgs, n, ...b.args]
+    this.#evalBatch(args).then((r) => {
+      const at = r[0]!
+      for (let i = 0, o = 1; i < n; i++, o += 6) {
+        b.resolvers[i]!({ bannedMs: r[o]!, freshBan: r[o + 1] === 1, limited: r[o + 2]!, retryMs: r[o + 3]!, delayMs: r[o + 4]!, delayZone: r[o + 5]!, at })
+      }
+    }, (e: Error) => {
+      this.#markDown(e)
+      for (let i = 0; i < n; i++) b.resolvers[i]!(this.#fallback(b.inputs[i]!))
+    })
   }
 
-  async #eval(keys: string[], args: string[]): Promise<number[]> {
+  async #evalBatch(args: (string | number)[]): Promise<number[]> {
     try {
-      return (await this.#redis.evalsha(this.#sha!, keys.length, ...keys, ...args)) as number[]
+      return (await this.#redis.call('evalsha', args)) as number[]
     } catch (e) {
-      // After a Redis restart the script cache is empty: load it again and retry once.
+      // After a Redis restart the script cache is empty: load it again and retry once (the script
+      // did not run, so nothing was charged twice).
       if (!String((e as Error).message).startsWith('NOSCRIPT')) throw e
       await this.#load()
-      return (await this.#redis.evalsha(this.#sha!, keys.length, ...keys, ...args)) as number[]
+      args[0] = this.#sha!
+      return (await this.#redis.call('evalsha', args)) as number[]
     }
   }
 
-  #fallback(local: () => HitResult): HitResult {
-    return this.#failClosed ? UNAVAILABLE : local()
+  #fallback(input: HitInput): HitResult {
+    return this.#failClosed ? UNAVAILABLE : this.#local.hit(input)
   }
 
   async ban(group: string, ms: number, reason = 'manual'): Promise<void> {
