@@ -4,7 +4,10 @@
 // and deny lists), for 1,000 clients. Memory: sequential. Redis: 64 requests in flight, as an edge
 // under load has them, so batching shows; the CPU counted is this process's (not Redis's).
 // Usage: node bin/run-ts.js bench/firewall-decide.ts [--seconds 2] [--redis URL] [--store memory|redis|both]
+// (redis-server CPU per request is shown when the bench starts its own redis-server: no --redis)
 import net from 'node:net'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,7 +19,31 @@ const arg = (name: string, def: string) => {
   return i === -1 ? def : process.argv[i + 1]!
 }
 const SECONDS = Number(arg('seconds', '2'))
-const REDIS = arg('redis', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
+// A private redis-server by default, so its CPU per decision can be read (and nobody else's load
+// is in it); --redis URL uses that server instead.
+let REDIS = arg('redis', '')
+let redisServer: ChildProcess | undefined
+if (!REDIS) {
+  const port = await new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)) })
+  })
+  redisServer = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] })
+  redisServer.on('error', () => {})
+  await new Promise<void>((resolve) => {
+    let out = ''
+    redisServer!.stdout!.on('data', (b: Buffer) => { out += b; if (out.includes('Ready to accept')) resolve() })
+    redisServer!.once('exit', () => resolve())
+  })
+  REDIS = `redis://127.0.0.1:${port}`
+}
+/** utime + stime of a process in µs (Linux), or NaN. */
+function cpuOf(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100
+  } catch { return NaN }
+}
 const which = arg('store', 'both')
 const PREFIX = `causeway:fwdecide:${process.pid}:`
 
@@ -49,10 +76,11 @@ function cpu(): number {
   return c.user + c.system
 }
 
-async function run(fw: FirewallService, inFlight: number): Promise<{ perSec: number; cpuUs: number }> {
+async function run(fw: FirewallService, inFlight: number): Promise<{ perSec: number; cpuUs: number; redisUs: number }> {
   let n = 0
   const end = Date.now() + SECONDS * 1000
   const c0 = cpu()
+  const r0 = cpuOf(redisServer?.pid)
   const t0 = process.hrtime.bigint()
   const loop = async (offset: number) => {
     while (Date.now() < end) {
@@ -70,7 +98,7 @@ async function run(fw: FirewallService, inFlight: number): Promise<{ perSec: num
   }
   await Promise.all(Array.from({ length: inFlight }, (_, i) => loop(i * 7)))
   const s = Number(process.hrtime.bigint() - t0) / 1e9
-  return { perSec: Math.round(n / s), cpuUs: Number(((cpu() - c0) / n).toFixed(2)) }
+  return { perSec: Math.round(n / s), cpuUs: Number(((cpu() - c0) / n).toFixed(2)), redisUs: Number(((cpuOf(redisServer?.pid) - r0) / n).toFixed(2)) }
 }
 
 const results: Record<string, unknown> = {}
@@ -97,7 +125,8 @@ if (which !== 'memory' && up) {
   await red.close()
 }
 rmSync(dir, { recursive: true, force: true })
+redisServer?.kill('SIGKILL')
 console.table(Object.fromEntries(Object.entries(results).map(([k, v]) => {
-  const r = v as { perSec: number; cpuUs: number }
-  return [k, { 'decisions/s': r.perSec, 'CPU µs/request (this process)': r.cpuUs }]
+  const r = v as { perSec: number; cpuUs: number; redisUs: number }
+  return [k, { 'decisions/s': r.perSec, 'CPU µs/request (this process)': r.cpuUs, ...(k.startsWith('redis') && redisServer ? { 'redis-server CPU µs/request': r.redisUs } : {}) }]
 })))

@@ -1,34 +1,101 @@
 // The Lua script the Redis store runs for a BATCH of decisions: every decision the edge process
 // asked for in the same event-loop turn goes to Redis in one EVALSHA. Each decision is the same
-// as before — ban check, limit_req update of every zone and the strike count — and the script
-// runs them one after another in arrival order, atomically (a Lua script is never interleaved
-// with other commands), so the result is exactly what one EVALSHA per request would have given
-// with those requests arriving in that order. It mirrors leaky-bucket.ts and memory-store.ts line
-// for line; the time is Redis's own clock (TIME, read once per batch), so edge hosts with skewed
-// clocks still agree.
+// as one request's decision always was — ban check, limit_req update of every zone and the strike
+// count — and the script runs them one after another in arrival order, atomically (a Lua script
+// is never interleaved with other commands), so the result is exactly what one EVALSHA per request
+// would have given with those requests arriving in that order. It mirrors leaky-bucket.ts and
+// memory-store.ts line for line; the time is Redis's own clock (TIME, read once per batch), so
+// edge hosts with skewed clocks still agree.
 //
-// ARGV[1..4] banTime factor maxBanTime forgetAfter   ARGV[5] number of decisions
-// Then per decision, in order:
-//   ARGV: mode ('h' hit the zones, 's' strike only), jail maxRetry (0 = no jail), jail findTime,
-//         jail name, number of zones Z, then per zone: rate burst delay(-1 = nodelay) ttl
-//   KEYS: ban (value = reason, PX = ban length), ban count, strike list, then Z bucket hashes
-//         {e = excess, l = last ms}
+// Redis work per batch rather than per decision: the bans and buckets of the whole batch are read
+// with one MGET each, decisions update a table, and each bucket that changed is written once at
+// the end (SET … PX). Bans a decision imposes go into the same table, so a later decision of the
+// batch sees them exactly as it would have seen the key. What is the same for many decisions (the
+// jail and the zones' rate/burst/delay/ttl: a "profile") is sent once per batch.
+//
+// ARGV[1] key prefix   ARGV[2..5] banTime factor maxBanTime forgetAfter
+// ARGV[6] number of profiles P, then per profile: mode ('h' hit the zones, 's' strike only),
+//         jail maxRetry (0 = no jail), jail findTime, jail name, number of zones Z, then per zone:
+//         rate burst delay(-1 = nodelay) ttl
+// Then the number of decisions D, then per decision its profile (1-based).
+// KEYS, per decision: the client's ban key (PREFIX b:GROUP; value = reason, PX = ban length), then
+//   its Z bucket keys (PREFIX r:ZONE:KEY; a string 'EXCESS LAST_MS', PX = the zone's ttl). The ban
+//   count (PREFIX n:GROUP) and strike list (PREFIX s:JAIL:GROUP) keys are derived from the ban key
+//   on the rare paths that touch them.
 // Returns {now, then per decision: bannedMs, freshBan, limitedZone(-1), retryMs, delayMs, delayZone(-1)}
 // (zones 0-based).
 export const FIREWALL_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local banTime, factor, cap, forgetAfter = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local out = {now}
-local a, k = 6, 1
+local prefix = ARGV[1]
+local banTime, factor, cap, forgetAfter = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 
-local function strike(kban, kcount, kstrike, maxRetry, findTime, jail)
+local profiles = {}
+local a = 7
+for p = 1, tonumber(ARGV[6]) do
+  local nz = tonumber(ARGV[a + 4])
+  local pr = {mode = ARGV[a], maxRetry = tonumber(ARGV[a + 1]), findTime = tonumber(ARGV[a + 2]), jail = ARGV[a + 3], nz = nz, rate = {}, burst = {}, delay = {}, ttl = {}}
+  a = a + 5
+  for i = 1, nz do
+    pr.rate[i], pr.burst[i], pr.delay[i], pr.ttl[i] = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), ARGV[a + 3]
+    a = a + 4
+  end
+  profiles[p] = pr
+end
+local count = tonumber(ARGV[a])
+local first = a + 1
+
+-- Where each decision's keys start; every ban and bucket key once.
+local decisions, starts = {}, {}
+local banKeys, bucketKeys, seen = {}, {}, {}
+local k = 1
+for d = 1, count do
+  local pr = profiles[tonumber(ARGV[first + d - 1])]
+  decisions[d], starts[d] = pr, k
+  local kb = KEYS[k]
+  if not seen[kb] then seen[kb] = true; banKeys[#banKeys + 1] = kb end
+  for i = 1, pr.nz do
+    local kz = KEYS[k + i]
+    if not seen[kz] then seen[kz] = true; bucketKeys[#bucketKeys + 1] = kz end
+  end
+  k = k + 1 + pr.nz
+end
+
+-- Bans: remaining ms per ban key (0 = none). Only keys that exist need a PTTL.
+local banLeft = {}
+local found = redis.call('MGET', unpack(banKeys))
+for i, kb in ipairs(banKeys) do
+  local left = 0
+  if found[i] then
+    left = redis.call('PTTL', kb)
+    if left < 0 then left = 0 end
+  end
+  banLeft[kb] = left
+end
+
+-- Buckets: excess and last per key (nil = none); changed ones are written back at the end.
+local bExcess, bLast, bTtl = {}, {}, {}
+if #bucketKeys > 0 then
+  local vals = redis.call('MGET', unpack(bucketKeys))
+  for i, kz in ipairs(bucketKeys) do
+    local v = vals[i]
+    if v then
+      local sp = string.find(v, ' ', 1, true)
+      bExcess[kz], bLast[kz] = tonumber(string.sub(v, 1, sp - 1)), tonumber(string.sub(v, sp + 1))
+    end
+  end
+end
+
+local function strike(kban, pr)
+  local maxRetry = pr.maxRetry
   if maxRetry <= 0 then return 0 end
+  local group = string.sub(kban, #prefix + 3)
+  local kstrike, kcount = prefix .. 's:' .. pr.jail .. ':' .. group, prefix .. 'n:' .. group
   redis.call('LPUSH', kstrike, now)
   redis.call('LTRIM', kstrike, 0, maxRetry - 1)
   if redis.call('LLEN', kstrike) >= maxRetry then
     local oldest = tonumber(redis.call('LINDEX', kstrike, maxRetry - 1))
-    if now - oldest <= findTime then
+    if now - oldest <= pr.findTime then
       redis.call('DEL', kstrike)
       local n = redis.call('INCR', kcount)
       local ms = math.floor(banTime * factor ^ (n - 1))
@@ -36,39 +103,41 @@ local function strike(kban, kcount, kstrike, maxRetry, findTime, jail)
       local forget = forgetAfter
       if ms > forget then forget = ms end
       redis.call('PEXPIRE', kcount, forget)
-      redis.call('SET', kban, jail, 'PX', ms)
+      redis.call('SET', kban, pr.jail, 'PX', ms)
+      banLeft[kban] = ms
       return ms
     end
   end
-  redis.call('PEXPIRE', kstrike, findTime)
+  redis.call('PEXPIRE', kstrike, pr.findTime)
   return 0
 end
 
-local function decide(mode, maxRetry, findTime, jail, nz, kz)
-  local kban, kcount, kstrike = KEYS[k], KEYS[k + 1], KEYS[k + 2]
-  local left = redis.call('PTTL', kban)
+local excess, elapsed = {}, {}
+local function decide(pr, k)
+  local kban = KEYS[k]
+  local left = banLeft[kban]
   if left > 0 then return left, 0, -1, 0, 0, -1 end
-  if mode == 's' then
-    local ms = strike(kban, kcount, kstrike, maxRetry, findTime, jail)
+  if pr.mode == 's' then
+    local ms = strike(kban, pr)
     if ms > 0 then return ms, 1, -1, 0, 0, -1 end
     return 0, 0, -1, 0, 0, -1
   end
-  local excess, elapsed = {}, {}
+  local nz, rates = pr.nz, pr.rate
   for i = 1, nz do
-    local z = a + (i - 1) * 4
-    local rate, burst = tonumber(ARGV[z]), tonumber(ARGV[z + 1])
-    local st = redis.call('HMGET', KEYS[kz + i - 1], 'e', 'l')
+    local key = KEYS[k + i]
+    local rate, burst = rates[i], pr.burst[i]
+    local se = bExcess[key]
     local e, ms = 0, -1
-    if st[1] then
-      ms = now - tonumber(st[2])
+    if se then
+      ms = now - bLast[key]
       if ms < -60000 then ms = 1 elseif ms < 0 then ms = 0 end
-      e = tonumber(st[1]) - math.floor(rate * ms / 1000) + 1000
+      e = se - math.floor(rate * ms / 1000) + 1000
       if e < 0 then e = 0 end
     end
     if e > burst then
       local retry = math.ceil((e - burst) * 1000 / rate)
       if retry < 1 then retry = 1 end
-      local banned = strike(kban, kcount, kstrike, maxRetry, findTime, jail)
+      local banned = strike(kban, pr)
       if banned > 0 then return banned, 1, i - 1, retry, 0, -1 end
       return 0, 0, i - 1, retry, 0, -1
     end
@@ -76,31 +145,31 @@ local function decide(mode, maxRetry, findTime, jail, nz, kz)
   end
   local delay, delayZone = 0, -1
   for i = 1, nz do
-    local z = a + (i - 1) * 4
-    local rate, d, ttl = tonumber(ARGV[z]), tonumber(ARGV[z + 2]), tonumber(ARGV[z + 3])
-    local key = KEYS[kz + i - 1]
-    if elapsed[i] ~= 0 then
-      redis.call('HSET', key, 'e', excess[i], 'l', now)
-    else
-      redis.call('HSET', key, 'e', excess[i])
-    end
-    redis.call('PEXPIRE', key, ttl)
-    if d >= 0 and excess[i] > d then
-      local wait = math.floor((excess[i] - d) * 1000 / rate)
+    local key = KEYS[k + i]
+    local e = excess[i]
+    bExcess[key] = e
+    if elapsed[i] ~= 0 then bLast[key] = now end
+    bTtl[key] = pr.ttl[i]
+    local d = pr.delay[i]
+    if d >= 0 and e > d then
+      local wait = math.floor((e - d) * 1000 / rates[i])
       if wait > delay then delay, delayZone = wait, i - 1 end
     end
   end
   return 0, 0, -1, 0, delay, delayZone
 end
 
-for _ = 1, tonumber(ARGV[5]) do
-  local mode, maxRetry, findTime, jail, nz = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), ARGV[a + 3], tonumber(ARGV[a + 4])
-  a = a + 5
-  local r1, r2, r3, r4, r5, r6 = decide(mode, maxRetry, findTime, jail, nz, k + 3)
-  local o = #out
+local out = {now}
+local o = 1
+for d = 1, count do
+  local r1, r2, r3, r4, r5, r6 = decide(decisions[d], starts[d])
   out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5], out[o + 6] = r1, r2, r3, r4, r5, r6
-  a = a + nz * 4
-  k = k + 3 + nz
+  o = o + 6
+end
+
+for _, kz in ipairs(bucketKeys) do
+  local ttl = bTtl[kz]
+  if ttl then redis.call('SET', kz, string.format('%d %d', bExcess[kz], bLast[kz]), 'PX', ttl) end
 end
 return out
 `

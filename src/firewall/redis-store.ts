@@ -25,15 +25,38 @@ export const UNAVAILABLE: HitResult = Object.freeze({ ...OK, limited: -2 })
 
 /** Decisions in one EVALSHA at most (a turn with more sends several). */
 const MAX_BATCH = 256
+/** …and at most about this many keys (the script unpacks them into one MGET; Lua's stack has room for 8,000). */
+const MAX_BATCH_KEYS = 2048
+const NO_ZONES: HitInput['zones'] = Object.freeze([])
+
+interface Profile {
+  args: (string | number)[]
+  /** The batch it was last sent in, and its 1-based slot there. */
+  batch: Batch | undefined
+  slot: number
+}
+
+interface ProfileNode {
+  next: Map<unknown, ProfileNode>
+  profile?: Profile
+}
+
+function step(node: ProfileNode, value: unknown): ProfileNode {
+  let n = node.next.get(value)
+  if (n === undefined) { n = { next: new Map() }; node.next.set(value, n) }
+  return n
+}
 
 interface Batch {
   keys: string[]
-  args: (string | number)[]
+  profileArgs: (string | number)[]
+  profileCount: number
+  slots: number[]
   inputs: HitInput[]
   resolvers: ((r: HitResult) => void)[]
 }
 
-const newBatch = (): Batch => ({ keys: [], args: [], inputs: [], resolvers: [] })
+const newBatch = (): Batch => ({ keys: [], profileArgs: [], profileCount: 0, slots: [], inputs: [], resolvers: [] })
 
 /**
  * @example const store = new RedisStore({ url: 'redis://127.0.0.1:6379', prefix: 'causeway:fw:', policy })
@@ -127,29 +150,42 @@ export class RedisStore implements FirewallStore {
   // arrival order, each atomically, so the outcome is the one a round trip per request gives.
   #batch: Batch = newBatch()
   #flushScheduled = false
-  readonly #flushNow = () => this.#flush()
+  readonly #flushNow = () => { this.#flushScheduled = false; this.#flush() }
+  // Profiles (the jail and the zones' parameters, redis-script.ts) by value: mode → jail name →
+  // maxRetry → findTime → rate → burst → delay → ttl → … → profile. Built once per distinct
+  // config; sent at most once per batch.
+  #profiles: ProfileNode = { next: new Map() }
+
+  #profile(jail: Jail | undefined, strike: boolean, zones: HitInput['zones']): Profile {
+    let node = step(this.#profiles, strike ? 's' : 'h')
+    if (jail) node = step(step(step(node, jail.name), jail.maxRetry), jail.findTime)
+    for (const z of zones) node = step(step(step(step(node, z.rate), z.burst), z.delay), z.ttl)
+    if (node.profile === undefined) {
+      const args: (string | number)[] = [strike ? 's' : 'h', jail?.maxRetry ?? 0, jail?.findTime ?? 0, jail?.name ?? '-', zones.length]
+      for (const z of zones) args.push(z.rate, z.burst, z.delay === Infinity ? -1 : z.delay, z.ttl)
+      node.profile = { args, batch: undefined, slot: 0 }
+    }
+    return node.profile
+  }
 
   hit(input: HitInput): HitResult | Promise<HitResult> {
     if (this.#down || !this.#sha || this.#redis.status !== 'ready') return this.#fallback(input)
     const b = this.#batch
-    const jail = input.strike ?? input.limitJail
-    const p = this.prefix
-    const g = input.group
-    const jailName = jail?.name ?? '-'
-    b.keys.push(`${p}b:${g}`, `${p}n:${g}`, `${p}s:${jailName}:${g}`)
-    if (input.strike) {
-      b.args.push('s', jail!.maxRetry, jail!.findTime, jailName, 0)
-    } else {
-      const zones = input.zones
-      b.args.push('h', jail?.maxRetry ?? 0, jail?.findTime ?? 0, jailName, zones.length)
-      for (const z of zones) {
-        b.keys.push(`${p}z:${z.key}`)
-        b.args.push(z.rate, z.burst, z.delay === Infinity ? -1 : z.delay, z.ttl)
-      }
+    const strike = input.strike !== undefined
+    const zones = strike ? NO_ZONES : input.zones
+    const profile = this.#profile(input.strike ?? input.limitJail, strike, zones)
+    if (profile.batch !== b) {
+      profile.batch = b
+      profile.slot = ++b.profileCount
+      for (const x of profile.args) b.profileArgs.push(x)
     }
+    const p = this.prefix
+    b.keys.push(`${p}b:${input.group}`)
+    for (const z of zones) b.keys.push(`${p}r:${z.key}`)
+    b.slots.push(profile.slot)
     b.inputs.push(input)
     const promise = new Promise<HitResult>((resolve) => { b.resolvers.push(resolve) })
-    if (b.inputs.length >= MAX_BATCH) this.#flush()
+    if (b.inputs.length >= MAX_BATCH || b.keys.length >= MAX_BATCH_KEYS) this.#flush()
     else if (!this.#flushScheduled) {
       this.#flushScheduled = true
       setImmediate(this.#flushNow)
@@ -158,16 +194,20 @@ export class RedisStore implements FirewallStore {
   }
 
   strikeOnly(group: string, jail: Jail): HitResult | Promise<HitResult> {
-    return this.hit({ group, zones: [], strike: jail })
+    return this.hit({ group, zones: NO_ZONES, strike: jail })
   }
 
   #flush(): void {
-    this.#flushScheduled = false
     const b = this.#batch
     const n = b.inputs.length
     if (n === 0) return
     this.#batch = newBatch()
-    const args: (string | number)[] = [this.#sha!, b.keys.length, ...b.keys, ...this.#policyArgs, n, ...b.args]
+    const args: (string | number)[] = [this.#sha!, b.keys.length]
+    for (const k of b.keys) args.push(k)
+    args.push(this.prefix, ...this.#policyArgs, b.profileCount)
+    for (const x of b.profileArgs) args.push(x)
+    args.push(n)
+    for (const x of b.slots) args.push(x)
     this.#evalBatch(args).then((r) => {
       const at = r[0]!
       for (let i = 0, o = 1; i < n; i++, o += 6) {
