@@ -40,16 +40,18 @@ export function parseRules(text: string, file: string): Rule[] {
 
 const escape = (s: string) => s.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
-// Prefix rules go into one anchored regex (tried at position 0 only) and substring rules into
-// another; mixing them would make every position of the path try every prefix.
+// One regular expression per kind and action: user agents (substrings), and paths, where prefix
+// rules are an anchored alternative (`^(?:…)`, which fails at once anywhere but position 0) and
+// substring rules another, in the same expression — one scan of the path per action.
 function compile(rules: Rule[], s: BotSettings): { agents: Matcher[]; paths: Matcher[] } {
-  const groups = new Map<string, { kind: Rule['kind']; action: RuleAction; parts: string[] }>()
+  const groups = new Map<string, { agent: boolean; action: RuleAction; prefixes: string[]; substrings: string[] }>()
   for (const r of rules) {
     const action = r.action ?? ((r.kind === 'agent' ? s.agentAction : s.probeAction) as RuleAction)
     if (action === 'off' || !ACTIONS.has(action)) continue
-    const id = `${r.kind}:${action}`
-    const g = groups.get(id) ?? { kind: r.kind, action, parts: [] }
-    g.parts.push(escape(r.pattern))
+    const agent = r.kind === 'agent'
+    const id = `${agent ? 'agent' : 'path'}:${action}`
+    const g = groups.get(id) ?? { agent, action, prefixes: [], substrings: [] }
+    ;(r.kind === 'path' ? g.prefixes : g.substrings).push(escape(r.pattern))
     groups.set(id, g)
   }
   const agents: Matcher[] = []
@@ -57,8 +59,10 @@ function compile(rules: Rule[], s: BotSettings): { agents: Matcher[]; paths: Mat
   // Block before tarpit before log, so the strongest matching action wins.
   const order = { block: 0, tarpit: 1, log: 2, off: 3 }
   for (const g of [...groups.values()].sort((a, b) => order[a.action] - order[b.action])) {
-    const source = g.kind === 'path' ? `^(?:${g.parts.join('|')})` : g.parts.join('|')
-    ;(g.kind === 'agent' ? agents : paths).push({ re: new RegExp(source), action: g.action })
+    const alternatives: string[] = []
+    if (g.prefixes.length) alternatives.push(`^(?:${g.prefixes.join('|')})`)
+    if (g.substrings.length) alternatives.push(g.substrings.join('|'))
+    ;(g.agent ? agents : paths).push({ re: new RegExp(alternatives.join('|')), action: g.action })
   }
   return { agents, paths }
 }

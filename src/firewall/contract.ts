@@ -28,7 +28,10 @@ export type Decision =
 
 export interface Firewall {
   decide(req: FirewallRequest): Decision | Promise<Decision>
-  /** A response went out: feeds the 401/403/404-burst and app-reported login-failure triggers. */
+  /**
+   * A response went out: feeds the 401/403/404-burst and app-reported login-failure triggers. The
+   * edge passes only the headers the firewall reads (`x-causeway-auth-failure`), not all of them.
+   */
   observe(req: FirewallRequest, status: number, responseHeaders: Record<string, unknown>): void
   /** A connection opened: returns a release function, or a Decision to refuse it (limit_conn). */
   connect(clientAddress: string): (() => void) | Decision

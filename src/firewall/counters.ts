@@ -13,20 +13,26 @@ export interface CounterSnapshot {
 
 export class Counters {
   #totals: Record<Outcome, number> = { allowed: 0, delayed: 0, rejected: 0, banned: 0, tarpitted: 0, logged: 0 }
+  // The totals at the last drain(): drain() reports the difference, so counting a total is one
+  // increment (the hot path counts 'allowed' once per request).
+  #drained: Record<Outcome, number> = { ...this.#totals }
   #byRule = new Map<string, number>()
   #dry = new Map<string, number>()
   #unflushed = new Map<string, number>()
+
+  /** count('allowed') without a rule: the per-request common case. */
+  allowed(): void {
+    this.#totals.allowed++
+  }
 
   count(outcome: Outcome, rule?: string, dryRun = false): void {
     if (dryRun) {
       const k = `would-${outcome}:${rule}`
       this.#dry.set(k, (this.#dry.get(k) ?? 0) + 1)
       this.#totals.allowed++
-      this.#bump('allowed')
       return
     }
     this.#totals[outcome]++
-    this.#bump(outcome)
     if (rule !== undefined) {
       const k = `${outcome}:${rule}`
       this.#byRule.set(k, (this.#byRule.get(k) ?? 0) + 1)
@@ -44,7 +50,13 @@ export class Counters {
 
   /** Counts since the last drain (for the shared totals in Redis). */
   drain(): Record<string, number> {
-    const out = Object.fromEntries(this.#unflushed)
+    const out: Record<string, number> = {}
+    for (const k of Object.keys(this.#totals) as Outcome[]) {
+      const d = this.#totals[k] - this.#drained[k]
+      if (d) out[k] = d
+      this.#drained[k] = this.#totals[k]
+    }
+    for (const [k, v] of this.#unflushed) out[k] = v
     this.#unflushed.clear()
     return out
   }

@@ -12,7 +12,7 @@ import { RedisStore } from './redis-store.ts'
 import { Counters, type CounterSnapshot, type Outcome } from './counters.ts'
 import { startAdmin, type AdminServer } from './admin.ts'
 import { ConfigError } from '../errors.ts'
-import type { BanInfo, FirewallStore, HitResult, Jail, ZoneHit } from './store.ts'
+import { OK, type BanInfo, type FirewallStore, type HitInput, type HitResult, type Jail, type ZoneHit } from './store.ts'
 
 /**
  * Response header an app sets to report a failed login. The edge MUST remove it from the response
@@ -55,6 +55,9 @@ export interface FirewallService extends Firewall {
 }
 
 const ALLOW: Decision = Object.freeze({ action: 'allow' })
+const NO_ZONES: HitInput['zones'] = Object.freeze([])
+// The jail a probe strikes into when the scanner jail is off (maxRetry 0: never bans).
+const NO_SCANNER_JAIL: Jail = Object.freeze({ name: 'scanner', maxRetry: 0, findTime: 0 })
 const NOOP = () => {}
 
 export const defaultLog: LogSink = (entry) => {
@@ -113,7 +116,30 @@ export function createFirewall(config: Record<string, unknown> = {}, opts: Firew
     : undefined
   flush?.unref()
 
-  function zonesFor(req: FirewallRequest, group: string): ZoneHit[] {
+  // What the lists and the identifier say about an address, cached (bounded) so a request costs
+  // one Map lookup for all three; rebuilt when a list file is reloaded.
+  interface AddressFacts { allowed: boolean; denied: boolean; group: string; zones: ZoneHit[] | undefined }
+  let facts = new Map<string, AddressFacts>()
+  let listVersion = -1
+  function factsOf(addr: string): AddressFacts {
+    const v = allow.version + deny.version
+    if (v !== listVersion) { facts = new Map(); listVersion = v }
+    let f = facts.get(addr)
+    if (f === undefined) {
+      f = { allowed: allow.has(addr), denied: deny.has(addr), group: identifier.group(addr), zones: undefined }
+      if (facts.size >= 10_000) facts.clear()
+      facts.set(addr, f)
+    }
+    return f
+  }
+
+  // Zones keyed by client that apply everywhere give the same hits for every request of a group:
+  // those hit lists are built once per address (in its facts) and reused, keys and all.
+  const clientOnly = allZones.every((z) => z.key === 'client' && !z.applies)
+
+  function zonesFor(req: FirewallRequest, f: AddressFacts): ZoneHit[] {
+    if (clientOnly && f.zones !== undefined) return f.zones
+    const group = f.group
     const hits: ZoneHit[] = []
     for (const z of allZones) {
       if (z.applies && !z.applies(req.route, req.path)) continue
@@ -121,6 +147,7 @@ export function createFirewall(config: Record<string, unknown> = {}, opts: Firew
       if (value === undefined) continue
       hits.push({ key: `${z.name}:${value}`, rate: z.rate, burst: z.burst, delay: z.delay, ttl: z.ttl })
     }
+    if (clientOnly) f.zones = hits
     return hits
   }
 
@@ -168,7 +195,7 @@ export function createFirewall(config: Record<string, unknown> = {}, opts: Firew
       return emit(req, group, { action: 'reject', status: z.status, retryAfterSeconds: Math.ceil(r.retryMs / 1000), rule: `limit:${z.name}`, reason: `rate limit ${z.name} exceeded` }, 'rejected')
     }
     if (r.delayMs > 0) return emit(req, group, { action: 'delay', delayMs: r.delayMs, rule: `limit:${zoneOf(zones[r.delayZone]!).name}` }, 'delayed')
-    counters.count('allowed')
+    counters.allowed()
     return ALLOW
   }
 
@@ -191,9 +218,6 @@ export function createFirewall(config: Record<string, unknown> = {}, opts: Firew
     return emit(req, group, { action: 'reject', status: bot.status, rule: bot.rule, reason: bot.reason }, 'rejected')
   }
 
-  const then = <T>(r: HitResult | Promise<HitResult>, f: (r: HitResult) => T): T | Promise<T> =>
-    r instanceof Promise ? r.then(f) : f(r)
-
   const service: FirewallService = {
     identifier,
     store,
@@ -203,9 +227,10 @@ export function createFirewall(config: Record<string, unknown> = {}, opts: Firew
     decide(req) {
       if (!s.enabled) return ALLOW
       const addr = req.clientAddress
-      if (allow.has(addr)) { counters.count('allowed', 'allow-list'); return ALLOW }
-      const group = identifier.group(addr)
-      if (deny.has(addr)) return emit(req, group, { action: 'reject', status: s.denyStatus, rule: 'deny-list', reason: 'address is on the deny list' }, 'rejected')
+      const f = factsOf(addr)
+      if (f.allowed) { counters.count('allowed', 'allow-list'); return ALLOW }
+      const group = f.group
+      if (f.denied) return emit(req, group, { action: 'reject', status: s.denyStatus, rule: 'deny-list', reason: 'address is on the deny list' }, 'rejected')
       let bot = bots?.check(req)
       if (bot?.action === 'log') {
         counters.count('logged', bot.rule)
@@ -214,24 +239,28 @@ export function createFirewall(config: Record<string, unknown> = {}, opts: Firew
       }
       if (bot) {
         const hit = bot
-        if (!cfg.bansEnabled) return afterBot(req, group, hit, { bannedMs: 0, freshBan: false, limited: -1, retryMs: 0, delayMs: 0, delayZone: -1 })
-        return then(store.hit({ group, zones: [], strike: scannerJail ?? { name: 'scanner', maxRetry: 0, findTime: 0 } }), (r) => afterBot(req, group, hit, r))
+        if (!cfg.bansEnabled) return afterBot(req, group, hit, OK)
+        const r = store.hit({ group, zones: NO_ZONES, strike: scannerJail ?? NO_SCANNER_JAIL })
+        return r instanceof Promise ? r.then((x) => afterBot(req, group, hit, x)) : afterBot(req, group, hit, r)
       }
-      if (!needStore) { counters.count('allowed'); return ALLOW }
-      const zones = zonesFor(req, group)
-      return then(store.hit({ group, zones, limitJail }), (r) => afterHit(req, group, zones, r))
+      if (!needStore) { counters.allowed(); return ALLOW }
+      const zones = zonesFor(req, f)
+      const r = store.hit({ group, zones, limitJail })
+      // A memory store answers at once: no promise, no closure on that path.
+      return r instanceof Promise ? r.then((x) => afterHit(req, group, zones, x)) : afterHit(req, group, zones, r)
     },
 
     observe(req, status, headers) {
-      if (!cfg.bansEnabled || !s.enabled || dryRun || answered.has(req)) return
-      const addr = req.clientAddress
-      if (allow.has(addr)) return
+      if (!cfg.bansEnabled || !s.enabled || dryRun) return
+      // Most responses are neither a login failure nor a 401/403/404: done before any lookup.
       const flag = headers[AUTH_FAILURE_HEADER] ?? headers['X-Causeway-Auth-Failure']
       const jail = flag !== undefined && flag !== '0' && flag !== false && flag !== 'false'
         ? jails.authFailure
         : jails.statusBurst.statuses.has(status) ? jails.statusBurst : undefined
-      if (!jail || jail.maxRetry === 0) return
-      const group = identifier.group(addr)
+      if (!jail || jail.maxRetry === 0 || answered.has(req)) return
+      const f = factsOf(req.clientAddress)
+      if (f.allowed) return
+      const group = f.group
       try {
         const r = store.strikeOnly(group, jail)
         const done = (res: HitResult) => {
@@ -247,8 +276,10 @@ export function createFirewall(config: Record<string, unknown> = {}, opts: Firew
 
     connect(clientAddress) {
       const limit = s.connectionsPerClient
-      if (limit === 0 || !s.enabled || allow.has(clientAddress)) return NOOP
-      const group = identifier.group(clientAddress)
+      if (limit === 0 || !s.enabled) return NOOP
+      const f = factsOf(clientAddress)
+      if (f.allowed) return NOOP
+      const group = f.group
       const n = connections.get(group) ?? 0
       if (n >= limit) {
         const d: Decision = { action: 'reject', status: s.connectionStatus, rule: 'limit_conn', reason: `more than ${limit} connections` }

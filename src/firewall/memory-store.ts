@@ -1,6 +1,7 @@
 // The in-process store: the same algorithm as the Redis script, on Maps. It is also the local
 // limiter the Redis store falls back on while Redis is unreachable.
-import { delayFor, excessAfter, retryAfterMs, type BucketState } from './leaky-bucket.ts'
+import { delayFor, retryAfterMs, type BucketState } from './leaky-bucket.ts'
+import { loopNow } from './clock.ts'
 import { OK, banDuration, type BanInfo, type BanPolicy, type FirewallStore, type HitInput, type HitResult, type Jail } from './store.ts'
 
 interface Bucket extends BucketState {
@@ -14,7 +15,7 @@ interface Expiring<T> {
 
 export interface MemoryStoreOptions {
   policy: BanPolicy
-  /** Clock in ms (tests inject one). */
+  /** Clock in ms (tests inject one); default: Date.now() once per event-loop turn (clock.ts). */
   now?: () => number
   /** Sweep expired entries this often (ms). */
   sweepInterval?: number
@@ -39,7 +40,7 @@ export class MemoryStore implements FirewallStore {
 
   constructor(opts: MemoryStoreOptions) {
     this.#policy = opts.policy
-    this.#now = opts.now ?? Date.now
+    this.#now = opts.now ?? loopNow
     this.#timer = setInterval(() => this.sweep(), opts.sweepInterval ?? 10_000)
     this.#timer.unref()
   }
@@ -60,9 +61,18 @@ export class MemoryStore implements FirewallStore {
       const z = zones[i]!
       const entry = this.#buckets.get(z.key)
       const state = entry !== undefined && entry.expires > now ? entry : undefined
-      const r = excessAfter(state, z.rate, now)
-      if (r.excess > z.burst) {
-        const retryMs = retryAfterMs(z, r.excess)
+      // excessAfter() (leaky-bucket.ts), inlined so that the hot path allocates nothing.
+      let e = 0
+      let ms = -1
+      if (state !== undefined) {
+        ms = now - state.last
+        if (ms < -60000) ms = 1
+        else if (ms < 0) ms = 0
+        e = state.excess - Math.floor((z.rate * ms) / 1000) + 1000
+        if (e < 0) e = 0
+      }
+      if (e > z.burst) {
+        const retryMs = retryAfterMs(z, e)
         if (input.limitJail) {
           const s = this.#strike(input.group, input.limitJail, now)
           if (s.bannedMs > 0) return { ...s, limited: i, retryMs }
@@ -70,8 +80,8 @@ export class MemoryStore implements FirewallStore {
         return { bannedMs: 0, freshBan: false, limited: i, retryMs, delayMs: 0, delayZone: -1 }
       }
       states[i] = entry
-      excess[i] = r.excess
-      elapsed[i] = r.ms
+      excess[i] = e
+      elapsed[i] = ms
     }
     let delayMs = 0
     let delayZone = -1
