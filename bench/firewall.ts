@@ -14,7 +14,8 @@
 // (from /proc/PID/stat around each run), which the neighbours barely move.
 //
 // Usage: node bin/run-ts.js bench/firewall.ts [--duration 3] [--rounds 3] [--connections 64]
-//          [--redis redis://127.0.0.1:6379] [--routes fixed,proxy] [--targets off,memory,redis]
+//          [--redis URL] [--routes fixed,proxy] [--targets off,memory,redis] [--baseline DIR]
+// Without --redis the bench starts its own redis-server (and reports its CPU per request).
 // Wrap it in `flock /tmp/bench.lock` on a shared machine.
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -32,10 +33,14 @@ const duration = Number(opt('duration', '3'))
 const rounds = Number(opt('rounds', '3'))
 const connections = Number(opt('connections', '64'))
 const threads = Number(opt('threads', '2'))
-const REDIS = opt('redis', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
+let REDIS = opt('redis', '')
 const PREFIX = `causeway:fwbench:${process.pid}:`
 const routeNames = opt('routes', 'fixed,proxy').split(',')
 let targetNames = opt('targets', 'off,memory,redis').split(',')
+// --baseline DIR: also run memory/redis edges from another checkout (e.g. `git archive main`),
+// in the same interleaved rounds, to compare before and after.
+const baseline = opt('baseline', '')
+if (baseline) targetNames = [...targetNames, ...targetNames.filter((t) => t !== 'off').map((t) => `${t}@base`)]
 
 if (spawnSync('sh', ['-c', 'command -v wrk']).status !== 0) {
   console.error('bench/firewall: wrk is not installed')
@@ -69,6 +74,20 @@ function cpuMicros(pid: number): number {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'cw-bench-fw-'))
+// A private redis-server unless --redis is given: nobody else's keys or load in it, and its CPU per
+// request is reported (on one machine, Redis's CPU is taken from the edge's).
+let redisServer: ChildProcess | undefined
+if (!REDIS && targetNames.includes('redis') && spawnSync('sh', ['-c', 'command -v redis-server']).status === 0) {
+  const port = await freePort()
+  redisServer = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] })
+  await new Promise<void>((resolve) => {
+    let out = ''
+    redisServer!.stdout!.on('data', (b: Buffer) => { out += b; if (out.includes('Ready to accept')) resolve() })
+    redisServer!.once('exit', () => resolve())
+  })
+  REDIS = `redis://127.0.0.1:${port}`
+}
+REDIS ||= process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 if (targetNames.includes('redis') && !(await redisUp(REDIS))) {
   console.error(`Redis is not reachable at ${REDIS}: the Redis edge is skipped`)
   targetNames = targetNames.filter((t) => t !== 'redis')
@@ -82,10 +101,11 @@ await new Promise((r) => upstream.stdout!.once('data', r))
 writeFileSync(join(dir, 'allow.txt'), '# office\n192.0.2.0/24\n2001:db8:aaaa::/48\n')
 writeFileSync(join(dir, 'deny.txt'), '# known abusers\n198.51.100.0/24\n203.0.113.7\n2001:db8:dead::/48\n')
 
-function firewallSection(store: 'memory' | 'redis'): Record<string, unknown> {
+function firewallSection(name: string): Record<string, unknown> {
+  const store = name.replace('@base', '')
   return {
     store,
-    ...(store === 'redis' ? { redisUrl: REDIS, redisPrefix: PREFIX } : {}),
+    ...(store === 'redis' ? { redisUrl: REDIS, redisPrefix: `${PREFIX}${name === store ? '' : 'base:'}` } : {}),
     trustedProxies: ['127.0.0.1'],
     // One zone per client; burst high enough that the load is never rejected.
     zones: [{ name: 'per-client', rate: '10000r/s', burst: 100000, nodelay: true }],
@@ -115,11 +135,11 @@ async function startEdge(name: string): Promise<Target> {
       ],
     },
     journey: { enabled: false },
-    ...(name === 'off' ? {} : { firewall: firewallSection(name as 'memory' | 'redis') }),
+    ...(name === 'off' ? {} : { firewall: firewallSection(name) }),
   }
-  const file = join(dir, `${name}.config.mjs`)
+  const file = join(dir, `${name.replace('@', '-')}.config.mjs`)
   writeFileSync(file, `export default ${JSON.stringify(config)}\n`)
-  const bin = fileURLToPath(new URL('../bin/causeway.js', import.meta.url))
+  const bin = name.endsWith('@base') ? join(baseline, 'bin/causeway.js') : fileURLToPath(new URL('../bin/causeway.js', import.meta.url))
   const child = spawn(process.execPath, [bin, 'edge', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } })
   let out = ''
   child.stdout!.on('data', (c) => { out += c })
@@ -166,7 +186,7 @@ const targets: Target[] = []
 for (const name of targetNames) targets.push(await startEdge(name))
 const paths: Record<string, string> = { fixed: '/fixed', proxy: '/app/x' }
 
-interface Sample { rps: number; cpu: number; non2xx: number }
+interface Sample { rps: number; cpu: number; redisCpu: number; non2xx: number }
 const samples = new Map<string, Sample[]>()
 for (const t of targets) for (const r of routeNames) wrk(`http://127.0.0.1:${t.port}${paths[r]}`, 1) // warm-up
 for (let round = 0; round < rounds; round++) {
@@ -175,11 +195,13 @@ for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? targets : [...targets].reverse()
     for (const t of order) {
       const c0 = cpuMicros(t.child.pid!)
+      const r0 = redisServer ? cpuMicros(redisServer.pid!) : 0
       const w = wrk(`http://127.0.0.1:${t.port}${paths[r]}`, duration)
       const c1 = cpuMicros(t.child.pid!)
+      const r1 = redisServer ? cpuMicros(redisServer.pid!) : 0
       const key = `${r}/${t.name}`
       const list = samples.get(key) ?? []
-      list.push({ rps: w.rps, cpu: (c1 - c0) / (w.rps * duration), non2xx: w.non2xx })
+      list.push({ rps: w.rps, cpu: (c1 - c0) / (w.rps * duration), redisCpu: (r1 - r0) / (w.rps * duration), non2xx: w.non2xx })
       samples.set(key, list)
     }
   }
@@ -187,7 +209,8 @@ for (let round = 0; round < rounds; round++) {
 
 for (const t of targets) t.child.kill('SIGTERM')
 upstream.kill('SIGTERM')
-if (targetNames.includes('redis')) {
+redisServer?.kill('SIGKILL')
+if (targetNames.includes('redis') && !redisServer) {
   const { Redis } = await import('ioredis')
   const r = new Redis(REDIS)
   let cursor = '0'
@@ -213,6 +236,7 @@ for (const r of routeNames) {
       'best req/s': Math.round(Math.max(...s.map((x) => x.rps))),
       'median req/s': Math.round(median(s.map((x) => x.rps))),
       'CPU µs/req': Number(median(s.map((x) => x.cpu)).toFixed(1)),
+      ...(t.name.startsWith('redis') && redisServer ? { 'redis-server CPU µs/req': Number(median(s.map((x) => x.redisCpu)).toFixed(1)) } : {}),
       'non-2xx': s.reduce((a, x) => a + x.non2xx, 0),
     }
     if (off && t.name !== 'off') {
