@@ -25,6 +25,8 @@ export const UNAVAILABLE: HitResult = Object.freeze({ ...OK, limited: -2 })
 
 /** Decisions in one EVALSHA at most (a turn with more sends several). */
 const MAX_BATCH = 256
+/** Batches sent and not yet answered, at most (a full batch goes regardless). */
+const MAX_INFLIGHT = 1
 /** …and at most about this many keys (the script unpacks them into one MGET; Lua's stack has room for 8,000). */
 const MAX_BATCH_KEYS = 2048
 const NO_ZONES: HitInput['zones'] = Object.freeze([])
@@ -148,9 +150,22 @@ export class RedisStore implements FirewallStore {
   // i.e. once the turn's I/O callbacks have all run): one round trip, one command to encode and one
   // reply to parse for the whole turn instead of one per request. The script decides them in
   // arrival order, each atomically, so the outcome is the one a round trip per request gives.
+  // While a batch is out, the next one keeps collecting and goes when the reply is in (at most
+  // MAX_INFLIGHT batches out at once): under load, batches grow instead of round trips multiplying.
   #batch: Batch = newBatch()
   #flushScheduled = false
-  readonly #flushNow = () => { this.#flushScheduled = false; this.#flush() }
+  #inflight = 0
+  readonly #flushNow = () => {
+    this.#flushScheduled = false
+    if (this.#inflight < MAX_INFLIGHT) this.#flush()
+  }
+  readonly #landed = () => {
+    this.#inflight--
+    if (this.#batch.inputs.length > 0 && !this.#flushScheduled) {
+      this.#flushScheduled = true
+      setImmediate(this.#flushNow)
+    }
+  }
   // Profiles (the jail and the zones' parameters, redis-script.ts) by value: mode → jail name →
   // maxRetry → findTime → rate → burst → delay → ttl → … → profile. Built once per distinct
   // config; sent at most once per batch.
@@ -186,7 +201,7 @@ export class RedisStore implements FirewallStore {
     b.inputs.push(input)
     const promise = new Promise<HitResult>((resolve) => { b.resolvers.push(resolve) })
     if (b.inputs.length >= MAX_BATCH || b.keys.length >= MAX_BATCH_KEYS) this.#flush()
-    else if (!this.#flushScheduled) {
+    else if (!this.#flushScheduled && this.#inflight < MAX_INFLIGHT) {
       this.#flushScheduled = true
       setImmediate(this.#flushNow)
     }
@@ -202,13 +217,19 @@ export class RedisStore implements FirewallStore {
     const n = b.inputs.length
     if (n === 0) return
     this.#batch = newBatch()
+    if (this.#down || this.#redis.status !== 'ready') {
+      // Redis went away while this batch waited for the one before it.
+      for (let i = 0; i < n; i++) b.resolvers[i]!(this.#fallback(b.inputs[i]!))
+      return
+    }
     const args: (string | number)[] = [this.#sha!, b.keys.length]
     for (const k of b.keys) args.push(k)
     args.push(this.prefix, ...this.#policyArgs, b.profileCount)
     for (const x of b.profileArgs) args.push(x)
     args.push(n)
     for (const x of b.slots) args.push(x)
-    this.#evalBatch(args).then((r) => {
+    this.#inflight++
+    this.#evalBatch(args).finally(this.#landed).then((r) => {
       const at = r[0]!
       for (let i = 0, o = 1; i < n; i++, o += 6) {
         b.resolvers[i]!({ bannedMs: r[o]!, freshBan: r[o + 1] === 1, limited: r[o + 2]!, retryMs: r[o + 3]!, delayMs: r[o + 4]!, delayZone: r[o + 5]!, at })
