@@ -18,10 +18,10 @@
 //         jail maxRetry (0 = no jail), jail findTime, jail name, number of zones Z, then per zone:
 //         rate burst delay(-1 = nodelay) ttl
 // Then the number of decisions D, then per decision its profile (1-based).
-// KEYS, per decision: the client's ban key (PREFIX b:GROUP; value = reason, PX = ban length), then
-//   its Z bucket keys (PREFIX r:ZONE:KEY; a string 'EXCESS LAST_MS', PX = the zone's ttl). The ban
-//   count (PREFIX n:GROUP) and strike list (PREFIX s:JAIL:GROUP) keys are derived from the ban key
-//   on the rare paths that touch them.
+// KEYS: first each decision's ban key (PREFIX b:GROUP; value = reason, PX = ban length), then each
+//   decision's Z bucket keys in order (PREFIX r:ZONE:KEY; a string 'EXCESS LAST_MS', PX = the
+//   zone's ttl). The ban count (PREFIX n:GROUP) and strike list (PREFIX s:JAIL:GROUP) keys are
+//   derived from the ban key on the rare paths that touch them.
 // Returns {now, then per decision: bannedMs, freshBan, limitedZone(-1), retryMs, delayMs, delayZone(-1)}
 // (zones 0-based).
 export const FIREWALL_LUA = `
@@ -45,26 +45,22 @@ end
 local count = tonumber(ARGV[a])
 local first = a + 1
 
--- Where each decision's keys start; every ban and bucket key once.
-local decisions, starts = {}, {}
-local banKeys, bucketKeys, seen = {}, {}, {}
-local k = 1
+-- KEYS holds the decisions' ban keys first (one each), then their bucket keys in order.
+local nb = #KEYS - count
+local starts = {}
+local decisions = {}
+local k = count + 1
 for d = 1, count do
   local pr = profiles[tonumber(ARGV[first + d - 1])]
   decisions[d], starts[d] = pr, k
-  local kb = KEYS[k]
-  if not seen[kb] then seen[kb] = true; banKeys[#banKeys + 1] = kb end
-  for i = 1, pr.nz do
-    local kz = KEYS[k + i]
-    if not seen[kz] then seen[kz] = true; bucketKeys[#bucketKeys + 1] = kz end
-  end
-  k = k + 1 + pr.nz
+  k = k + pr.nz
 end
 
 -- Bans: remaining ms per ban key (0 = none). Only keys that exist need a PTTL.
 local banLeft = {}
-local found = redis.call('MGET', unpack(banKeys))
-for i, kb in ipairs(banKeys) do
+local found = redis.call('MGET', unpack(KEYS, 1, count))
+for i = 1, count do
+  local kb = KEYS[i]
   local left = 0
   if found[i] then
     left = redis.call('PTTL', kb)
@@ -75,13 +71,14 @@ end
 
 -- Buckets: excess and last per key (nil = none); changed ones are written back at the end.
 local bExcess, bLast, bTtl = {}, {}, {}
-if #bucketKeys > 0 then
-  local vals = redis.call('MGET', unpack(bucketKeys))
-  for i, kz in ipairs(bucketKeys) do
+if nb > 0 then
+  local vals = redis.call('MGET', unpack(KEYS, count + 1, #KEYS))
+  for i = 1, nb do
     local v = vals[i]
     if v then
-      local sp = string.find(v, ' ', 1, true)
-      bExcess[kz], bLast[kz] = tonumber(string.sub(v, 1, sp - 1)), tonumber(string.sub(v, sp + 1))
+      local e, l = string.match(v, '^(%d+) (%d+)$')
+      local kz = KEYS[count + i]
+      bExcess[kz], bLast[kz] = tonumber(e), tonumber(l)
     end
   end
 end
@@ -113,8 +110,7 @@ local function strike(kban, pr)
 end
 
 local excess, elapsed = {}, {}
-local function decide(pr, k)
-  local kban = KEYS[k]
+local function decide(pr, kban, k)
   local left = banLeft[kban]
   if left > 0 then return left, 0, -1, 0, 0, -1 end
   if pr.mode == 's' then
@@ -124,7 +120,7 @@ local function decide(pr, k)
   end
   local nz, rates = pr.nz, pr.rate
   for i = 1, nz do
-    local key = KEYS[k + i]
+    local key = KEYS[k + i - 1]
     local rate, burst = rates[i], pr.burst[i]
     local se = bExcess[key]
     local e, ms = 0, -1
@@ -145,7 +141,7 @@ local function decide(pr, k)
   end
   local delay, delayZone = 0, -1
   for i = 1, nz do
-    local key = KEYS[k + i]
+    local key = KEYS[k + i - 1]
     local e = excess[i]
     bExcess[key] = e
     if elapsed[i] ~= 0 then bLast[key] = now end
@@ -162,14 +158,18 @@ end
 local out = {now}
 local o = 1
 for d = 1, count do
-  local r1, r2, r3, r4, r5, r6 = decide(decisions[d], starts[d])
+  local r1, r2, r3, r4, r5, r6 = decide(decisions[d], KEYS[d], starts[d])
   out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5], out[o + 6] = r1, r2, r3, r4, r5, r6
   o = o + 6
 end
 
-for _, kz in ipairs(bucketKeys) do
+for i = count + 1, #KEYS do
+  local kz = KEYS[i]
   local ttl = bTtl[kz]
-  if ttl then redis.call('SET', kz, string.format('%d %d', bExcess[kz], bLast[kz]), 'PX', ttl) end
+  if ttl then
+    redis.call('SET', kz, string.format('%d %d', bExcess[kz], bLast[kz]), 'PX', ttl)
+    bTtl[kz] = nil
+  end
 end
 return out
 `

@@ -50,6 +50,8 @@ function step(node: ProfileNode, value: unknown): ProfileNode {
 }
 
 interface Batch {
+  /** One per decision, then `keys`: the bucket keys of every decision in order. */
+  banKeys: string[]
   keys: string[]
   profileArgs: (string | number)[]
   profileCount: number
@@ -58,7 +60,7 @@ interface Batch {
   resolvers: ((r: HitResult) => void)[]
 }
 
-const newBatch = (): Batch => ({ keys: [], profileArgs: [], profileCount: 0, slots: [], inputs: [], resolvers: [] })
+const newBatch = (): Batch => ({ banKeys: [], keys: [], profileArgs: [], profileCount: 0, slots: [], inputs: [], resolvers: [] })
 
 /**
  * @example const store = new RedisStore({ url: 'redis://127.0.0.1:6379', prefix: 'causeway:fw:', policy })
@@ -195,12 +197,12 @@ export class RedisStore implements FirewallStore {
       for (const x of profile.args) b.profileArgs.push(x)
     }
     const p = this.prefix
-    b.keys.push(`${p}b:${input.group}`)
+    b.banKeys.push(`${p}b:${input.group}`)
     for (const z of zones) b.keys.push(`${p}r:${z.key}`)
     b.slots.push(profile.slot)
     b.inputs.push(input)
     const promise = new Promise<HitResult>((resolve) => { b.resolvers.push(resolve) })
-    if (b.inputs.length >= MAX_BATCH || b.keys.length >= MAX_BATCH_KEYS) this.#flush()
+    if (b.inputs.length >= MAX_BATCH || b.keys.length + b.banKeys.length >= MAX_BATCH_KEYS) this.#flush()
     else if (!this.#flushScheduled && this.#inflight < MAX_INFLIGHT) {
       this.#flushScheduled = true
       setImmediate(this.#flushNow)
@@ -222,7 +224,8 @@ export class RedisStore implements FirewallStore {
       for (let i = 0; i < n; i++) b.resolvers[i]!(this.#fallback(b.inputs[i]!))
       return
     }
-    const args: (string | number)[] = [this.#sha!, b.keys.length]
+    const args: (string | number)[] = [this.#sha!, b.banKeys.length + b.keys.length]
+    for (const k of b.banKeys) args.push(k)
     for (const k of b.keys) args.push(k)
     args.push(this.prefix, ...this.#policyArgs, b.profileCount)
     for (const x of b.profileArgs) args.push(x)
