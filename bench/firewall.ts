@@ -243,6 +243,8 @@ for (const r of routeNames) {
       const bestOff = Math.max(...off.map((x) => x.rps))
       row['cost (best req/s)'] = pct(1 - (row['best req/s'] as number) / bestOff)
       row['cost (median req/s)'] = pct(1 - (row['median req/s'] as number) / median(off.map((x) => x.rps)))
+      // Paired: each round's on/off ratio (measured seconds apart), then the median over rounds.
+      row['cost (paired rounds)'] = pct(median(s.map((x, i) => 1 - x.rps / off[i]!.rps)))
       // If the edge is CPU-bound, req/s ∝ 1/CPU per request: the cost that CPU time implies.
       row['cost (CPU/req)'] = pct(1 - median(off.map((x) => x.cpu)) / median(s.map((x) => x.cpu)))
     }
