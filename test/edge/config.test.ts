@@ -1,5 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { availableParallelism } from 'node:os'
 import { createEdge, validateEdgeConfig } from '../../src/edge/index.ts'
 import type { ConfigError } from '../../src/errors.ts'
 import { tempDir } from './front-support.ts'
@@ -45,6 +46,28 @@ test('config: every mistake is a ConfigError naming the key', (t) => {
   assert.equal(keyOf({ accessLog: { format: 'xml' } }), 'edge.accessLog.format')
   assert.equal(keyOf({ trustedProxies: ['10.0.0.0/99'] }), 'edge.trustedProxies')
   assert.equal(keyOf({ lisen: [] }), 'edge.lisen')
+  assert.equal(keyOf({ workers: 0 }), 'edge.workers')
+  assert.equal(keyOf({ workers: 'many' }), 'edge.workers')
+  assert.equal(keyOf({ workers: 1.5 }), 'edge.workers')
+})
+
+test('config: edge.workers defaults to one process per core, like nginx worker_processes auto', () => {
+  const saved = process.env.EDGE_WORKERS
+  delete process.env.EDGE_WORKERS
+  try {
+    assert.equal(validateEdgeConfig({}, process.cwd()).workers, availableParallelism())
+    assert.equal(validateEdgeConfig({ workers: 'auto' }, process.cwd()).workers, availableParallelism())
+    assert.equal(validateEdgeConfig({ workers: 3 }, process.cwd()).workers, 3)
+    process.env.EDGE_WORKERS = '1'
+    assert.equal(validateEdgeConfig({ workers: 3 }, process.cwd()).workers, 1)
+    process.env.EDGE_WORKERS = 'auto'
+    assert.equal(validateEdgeConfig({ workers: 3 }, process.cwd()).workers, availableParallelism())
+    process.env.EDGE_WORKERS = 'lots'
+    assert.throws(() => validateEdgeConfig({}, process.cwd()), /edge\.workers/)
+  } finally {
+    if (saved === undefined) delete process.env.EDGE_WORKERS
+    else process.env.EDGE_WORKERS = saved
+  }
 })
 
 test('config: defaults fill every section', () => {
