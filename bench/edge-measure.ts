@@ -86,6 +86,20 @@ export async function waitUp(url: string, ms = 15_000): Promise<void> {
   }
 }
 
+/**
+ * Waits until a server started with stdout piped printed `listening` `n` times: every worker of
+ * a cluster must be up before the load, or its start-up CPU would be counted.
+ */
+export async function allListening(child: ChildProcess, n: number, ms = 60_000): Promise<void> {
+  let out = ''
+  child.stdout!.on('data', (d) => { out += d })
+  const until = Date.now() + ms
+  while ((out.match(/listening/g) ?? []).length < n) {
+    if (Date.now() > until || child.exitCode !== null) throw new Error(`a server did not start: ${out}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
 /** Stops a started server and waits for it (TERM, KILL after 5 s). */
 export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return

@@ -12,7 +12,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { argOpt, freePort, have, stop, summarize, waitUp, wrk, type Row } from './edge-measure.ts'
+import { allListening, argOpt, freePort, have, stop, summarize, waitUp, wrk, type Row } from './edge-measure.ts'
 
 const args = process.argv.slice(2)
 const opt = (name: string, dflt: string) => argOpt(args, name, dflt)
@@ -51,8 +51,9 @@ try {
     writeFileSync(join(dir, 'causeway.config.mjs'), `export default { edge: { ${workers === 'auto' ? '' : `workers: ${workers}, `}listen: [{ port: ${port} }], accessLog: { format: 'off' },
   routes: [{ match: { pathPrefix: '/static/' }, action: { static: { alias: ${JSON.stringify(dir)} } } }] },
   journey: { enabled: ${args.includes('--journey')} } }\n`)
-    const edge = spawn(process.execPath, [bin, 'edge', '--config', join(dir, 'causeway.config.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] })
+    const edge = spawn(process.execPath, [bin, 'edge', '--config', join(dir, 'causeway.config.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] })
     started.push(edge)
+    await allListening(edge, edgeProcs)
     await waitUp(`http://127.0.0.1:${port}/static/app.css`)
     targets.push({ name: 'causeway', url: `http://127.0.0.1:${port}/static/app.css`, child: edge })
   }

@@ -80,10 +80,13 @@ export class ForwardJob {
   }
 
   run(): Promise<ForwardOutcome> {
-    return new Promise((resolve) => {
-      this.#resolve = resolve
-      this.#next()
-    })
+    return new Promise((resolve) => this.start(resolve))
+  }
+
+  /** Like run(), with a callback instead of a promise (the proxy's per-request path). */
+  start(done: (o: ForwardOutcome) => void): void {
+    this.#resolve = done
+    this.#next()
   }
 
   abort(): void {
