@@ -155,8 +155,8 @@ http { access_log off; server_tokens off; sendfile on; tcp_nopush on; tcp_nodela
       })
     }
     const res = summarize(rows)
-    console.log(`proxy, ${opt('size', '1024')}-byte responses from one bare node:http upstream, ${connections} connections, ${rounds} alternating rounds of ${duration}s (best req/s kept, median CPU), ${procs} process(es) per proxy, nginx worker_processes auto (${cores} cores)${args.includes('--journey') ? ', journey on' : ''}`)
-    console.log(`  ${'server'.padEnd(18)} ${'req/s'.padStart(8)}  ${'CPU µs/req'.padStart(10)}  errors  rounds`)
+    console.log(`proxy, ${opt('size', '1024')}-byte responses from one bare node:http upstream, ${connections} connections, ${rounds} alternating rounds of ${duration}s (best req/s and lowest CPU of the rounds), ${procs} process(es) per proxy, nginx worker_processes auto (${cores} cores)${args.includes('--journey') ? ', journey on' : ''}`)
+    console.log(`  ${'server'.padEnd(18)} ${'req/s'.padStart(8)}  ${'CPU µs/req'.padStart(10)}  errors  rounds (req/s/CPU)`)
     for (const r of res) console.log(`  ${r.name.padEnd(18)} ${r.rps.toFixed(0).padStart(8)}  ${r.cpu.toFixed(1).padStart(10)}  ${String(r.bad).padStart(6)}  ${r.rounds}`)
     for (const r of res) if (r.bad > 0) console.log(`  WARNING: ${r.name} had ${r.bad} error answers or socket errors`)
     const by = Object.fromEntries(res.map((r) => [r.name, r]))

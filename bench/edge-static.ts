@@ -103,8 +103,8 @@ http { access_log off; sendfile on; tcp_nopush on; tcp_nodelay on; keepalive_req
   }
   const res = summarize(rows)
   for (const r of res) if (r.bad > 0) console.log(`  WARNING: ${r.name} answered ${r.bad} requests with an error status or socket error: its numbers are not comparable`)
-  console.log(`static 100 KiB file, ${connections} connections, ${rounds} alternating rounds of ${duration}s (best req/s kept, median CPU), ${edgeProcs} edge process(es), nginx worker_processes auto (${cores} cores)${gzip ? ', Accept-Encoding: gzip' : ''}`)
-  console.log(`  ${'server'.padEnd(14)} ${'req/s'.padStart(8)}  ${'CPU µs/req'.padStart(10)}  errors  rounds`)
+  console.log(`static 100 KiB file, ${connections} connections, ${rounds} alternating rounds of ${duration}s (best req/s and lowest CPU of the rounds), ${edgeProcs} edge process(es), nginx worker_processes auto (${cores} cores)${gzip ? ', Accept-Encoding: gzip' : ''}`)
+  console.log(`  ${'server'.padEnd(14)} ${'req/s'.padStart(8)}  ${'CPU µs/req'.padStart(10)}  errors  rounds (req/s/CPU)`)
   for (const r of res) console.log(`  ${r.name.padEnd(14)} ${r.rps.toFixed(0).padStart(8)}  ${r.cpu.toFixed(1).padStart(10)}  ${String(r.bad).padStart(6)}  ${r.rounds}`)
   const by = Object.fromEntries(res.map((r) => [r.name, r]))
   const cw = by.causeway

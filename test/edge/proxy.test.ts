@@ -303,7 +303,7 @@ test('an upstream head with an invalid header value is answered 502 carrying non
   cleanup.push(() => new Promise<void>((r) => raw.close(() => r())))
   const addr = `http://127.0.0.1:${(raw.address() as { port: number }).port}`
   const e = await edge(pools({ app: { targets: [addr], maxFails: 0 } }).get('app')!)
-  const r = await request(e.url, { path: '/' })
+  const r = await request(`${e.url}/`)
   assert.equal(r.status, 502)
   assert.equal(r.headers['set-cookie'], undefined)
   assert.equal(r.headers['x-before'], undefined)
