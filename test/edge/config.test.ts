@@ -84,3 +84,17 @@ test('config: defaults fill every section', () => {
   assert.deepEqual(st.static.index, ['index.html'])
   assert.equal(st.static.dotfiles, 'deny')
 })
+
+test('config: edge.workers "auto" stays one process when the firewall counts in memory; a number is honoured', async () => {
+  const { edgeProcesses } = await import('../../src/edge/cluster.ts')
+  const env = {}
+  assert.deepEqual(edgeProcesses({}, undefined, 4, env), { count: 4 })
+  const mem = edgeProcesses({}, { rules: [] }, 4, env)
+  assert.equal(mem.count, 1)
+  assert.match(mem.note!, /firewall\.redisUrl/)
+  assert.equal(edgeProcesses({}, { store: 'memory' }, 4, { REDIS_URL: 'redis://x' }).count, 1)
+  assert.equal(edgeProcesses({}, {}, 4, { REDIS_URL: 'redis://127.0.0.1:6379' }).count, 4)
+  assert.equal(edgeProcesses({}, { redisUrl: 'redis://127.0.0.1:6379' }, 4, env).count, 4)
+  assert.equal(edgeProcesses({ workers: 3 }, {}, 3, env).count, 3)
+  assert.equal(edgeProcesses({}, {}, 2, { EDGE_WORKERS: '2' }).count, 2)
+})

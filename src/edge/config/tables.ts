@@ -32,7 +32,7 @@ export const edgeTable = {
   tlsDir: { type: 'string', default: '.causeway/tls', description: 'where the generated self-signed certificate is cached (relative to the project)' },
   workers: {
     type: 'any', default: 'auto' as number | string, env: 'EDGE_WORKERS', validate: workersProblem,
-    description: '`causeway edge` processes sharing the listeners (node:cluster), like nginx `worker_processes`: a number 1..256 or `"auto"`, one per core (os.availableParallelism()), as in the nginx config Debian and the official image ship',
+    description: '`causeway edge` processes sharing the listeners (node:cluster), like nginx `worker_processes`: a number 1..256 or `"auto"`, one per core (os.availableParallelism()), as in the nginx config Debian and the official image ship; `"auto"` is 1 with an in-memory firewall store',
   },
   journey: { type: 'any', default: undefined as unknown, description: 'the edge\'s part in the request journey: its spans, the collector, the OTLP endpoint and the dashboard (`edge.journey.*`, see docs/journey.md); needs the `journey` section enabled' },
   production: { type: 'boolean', default: true, env: 'CAUSEWAY_EDGE_PRODUCTION', description: 'hide error details from clients (500 pages never carry a stack)' },
