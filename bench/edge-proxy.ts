@@ -1,136 +1,177 @@
-// Proxy throughput: causeway's proxy action vs a plain http-proxy server vs the upstream directly,
-// each server in its own process, the load from this one (undici, keep-alive).
-//   node --import tsx bench/edge-proxy.ts [--duration 2s] [--connections 32] [--size 1024]
-// Smoke-run briefly on shared machines; the numbers only mean something on a quiet one.
+// Proxy benchmark: one upstream (bare node:http in one process, the anchors' node-raw shape), and
+// in front of it, in alternating rounds under wrk: nginx (as the anchors configure it: upstream
+// keepalive, proxy_http_version 1.1, Host/X-Forwarded-For/-Proto set), the Causeway edge
+// (`causeway edge`, a proxy route), a Node proxy on `http-proxy` and one on Fastify with
+// `@fastify/reply-from` — every proxy with as many processes as nginx's `worker_processes auto`.
+// Each row: best requests/s of the rounds and the proxy's own CPU µs per request (its whole
+// process tree; the upstream's CPU is not counted). Usage:
+//   node bin/run-ts.js bench/edge-proxy.ts [--duration 5] [--rounds 3] [--connections 64] [--threads 2]
+//     [--size 1024] [--workers N] [--journey] [--only causeway,nginx,http-proxy,reply-from,direct]
+// The target from issue 6: the edge at ≥ 60% of nginx's requests/s and ahead of the Node proxies.
+import cluster from 'node:cluster'
 import http from 'node:http'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { once } from 'node:events'
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { AddressInfo } from 'node:net'
-import { Pool } from 'undici'
+import { allListening, argOpt, freePort, have, stop, summarize, waitUp, wrk, type Row } from './edge-measure.ts'
 
 const args = process.argv.slice(2)
-const opt = (name: string, def: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1]! : def }
+const opt = (name: string, dflt: string) => argOpt(args, name, dflt)
 const role = opt('role', 'main')
+const cores = availableParallelism()
+const workers = opt('workers', 'auto')
+const procs = workers === 'auto' ? cores : Number(workers)
 
-/** CPU time is steadier than requests/s on a shared machine: each server reports its own. */
-function cpuRoute(req: http.IncomingMessage, res: http.ServerResponse): boolean {
-  if (req.url !== '/__cpu') return false
-  const u = process.cpuUsage()
-  res.end(String(u.user + u.system))
-  return true
-}
-
-async function listen(server: http.Server): Promise<void> {
-  server.keepAliveTimeout = 60_000
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  process.stdout.write(JSON.stringify({ port: (server.address() as AddressInfo).port }) + '\n')
-}
-
-async function upstream() {
-  const body = Buffer.alloc(Number(opt('size', '1024')), 'x')
-  await listen(http.createServer((_req, res) => { if (cpuRoute(_req, res)) return; res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length }); res.end(body) }))
-}
-
-async function causeway() {
-  const { createUpstreamPools } = await import('../src/edge/upstream/index.ts')
-  const { createProxyAction } = await import('../src/edge/proxy/index.ts')
-  const pools = createUpstreamPools({ app: { targets: [opt('target', '')], keepalive: { connections: 128 } } }, { startHealthChecks: false })
-  const action = createProxyAction(pools.get('app')!)
-  await listen(http.createServer((req, res) => {
-    if (cpuRoute(req, res)) return
-    const url = req.url ?? '/'
-    const q = url.indexOf('?')
-    const peer = req.socket.remoteAddress ?? ''
-    void action.handle({
-      req, res, clientAddress: peer, peerAddress: peer, scheme: 'http',
-      host: (req.headers.host ?? '').replace(/:\d+$/, ''), path: q < 0 ? url : url.slice(0, q), search: q < 0 ? '' : url.slice(q),
-      requestId: randomUUID(), startedAt: process.hrtime.bigint(), notes: {},
-    })
-  }))
-}
-
-async function httpProxy() {
-  const { default: httpProxyLib } = await import('http-proxy')
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 128 })
-  const proxy = httpProxyLib.createProxyServer({ target: opt('target', ''), agent, xfwd: true })
-  proxy.on('error', (_err, _req, res) => { (res as http.ServerResponse).writeHead?.(502); res.end() })
-  await listen(http.createServer((req, res) => {
-    if (cpuRoute(req, res)) return
-    req.headers['x-request-id'] = randomUUID()
-    proxy.web(req, res)
-  }))
-}
-
-function start(which: string, extra: string[] = []): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), fileURLToPath(import.meta.url), '--role', which, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] })
-  return new Promise((resolve, reject) => {
-    child.stdout!.once('data', (d: Buffer) => resolve({ child, port: JSON.parse(d.toString()).port }))
-    child.once('exit', (code) => reject(new Error(`${which} exited with ${code}`)))
-  })
-}
-
-async function load(port: number, seconds: number, connections: number) {
-  const pool = new Pool(`http://127.0.0.1:${port}`, { connections, pipelining: 1 })
-  let done = 0
-  let errors = 0
-  const latencies: number[] = []
-  const until = performance.now() + seconds * 1000
-  await Promise.all(Array.from({ length: connections }, async () => {
-    while (performance.now() < until) {
-      const t = performance.now()
-      try {
-        const r = await pool.request({ path: '/bench', method: 'GET' })
-        await r.body.dump()
-        if (r.statusCode !== 200) errors++
-        else { done++; latencies.push(performance.now() - t) }
-      } catch { errors++ }
-    }
-  }))
-  await pool.close()
-  latencies.sort((a, b) => a - b)
-  const p = (q: number) => latencies[Math.floor(q * (latencies.length - 1))]?.toFixed(2) ?? '-'
-  return { rps: Math.round(done / seconds), errors, p50: p(0.5), p99: p(0.99) }
-}
-
-async function main() {
-  const seconds = parseFloat(opt('duration', '2s'))
-  const connections = Number(opt('connections', '32'))
-  const rounds = Number(opt('rounds', '3'))
-  const up = await start('upstream', ['--size', opt('size', '1024')])
-  const target = `http://127.0.0.1:${up.port}`
-  const candidates = [
-    { name: 'direct (no proxy)', port: up.port, child: undefined as ChildProcess | undefined },
-    { name: 'causeway proxy', ...(await start('causeway', ['--target', target])) },
-    { name: 'http-proxy', ...(await start('http-proxy', ['--target', target])) },
-  ]
-  const results = new Map<string, Array<{ rps: number; errors: number; p50: string; p99: string; cpu: number }>>()
-  for (const c of candidates) await load(c.port, 0.3, connections) // warm-up: JIT and keep-alive pools
-  // Rounds alternate the candidates so a burst of load from elsewhere hits all of them alike.
-  for (let round = 0; round < rounds; round++) {
-    for (const c of candidates) {
-      const cpu = async () => Number((await (await fetch(`http://127.0.0.1:${c.port}/__cpu`)).text()))
-      const before = await cpu()
-      const r = await load(c.port, seconds / rounds, connections)
-      const used = (await cpu()) - before
-      const list = results.get(c.name) ?? []
-      list.push({ ...r, cpu: Math.round(used / Math.max(1, r.rps * (seconds / rounds))) })
-      results.set(c.name, list)
-    }
+/** Runs `serve` in `procs` node:cluster workers (or in this process for 1). */
+function clustered(serve: () => void | Promise<void>): void {
+  if (procs > 1 && cluster.isPrimary) {
+    for (let i = 0; i < procs; i++) cluster.fork()
+    process.on('SIGTERM', () => { for (const w of Object.values(cluster.workers ?? {})) w?.kill(); process.exit(0) })
+    return
   }
-  for (const c of candidates) c.child?.kill()
-  up.child.kill()
-  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-  const rows = candidates.map((c) => {
-    const list = results.get(c.name)!
-    return { name: c.name, rps: median(list.map((x) => x.rps)), 'cpu µs/req': median(list.map((x) => x.cpu)), errors: list.reduce((a, x) => a + x.errors, 0), p50: list[0]!.p50, p99: list[0]!.p99 }
-  })
-  console.table(rows)
-  const ratio = (k: 'rps' | 'cpu µs/req') => (rows[1]![k] / rows[2]![k]).toFixed(2)
-  console.log(`causeway vs http-proxy (medians of ${rounds} rounds): requests/s ${ratio('rps')}x, CPU per request ${ratio('cpu µs/req')}x (lower is better)`)
+  void serve()
 }
 
-const roles: Record<string, () => Promise<void>> = { main, upstream, causeway, 'http-proxy': httpProxy }
+function upstream(): void {
+  const body = Buffer.alloc(Number(opt('size', '1024')), 'x')
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length })
+    res.end(body)
+  })
+  server.keepAliveTimeout = 65_000
+  server.listen(Number(opt('port', '0')), '127.0.0.1')
+}
+
+function httpProxyServer(): void {
+  clustered(async () => {
+    const { default: httpProxyLib } = await import('http-proxy')
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
+    const proxy = httpProxyLib.createProxyServer({ target: opt('target', ''), agent, xfwd: true })
+    proxy.on('error', (_err, _req, res) => { (res as http.ServerResponse).writeHead?.(502); res.end() })
+    const server = http.createServer((req, res) => {
+      req.headers['x-request-id'] = randomUUID()
+      proxy.web(req, res)
+    })
+    server.keepAliveTimeout = 65_000
+    server.listen(Number(opt('port', '0')), '127.0.0.1', () => console.log('listening'))
+  })
+}
+
+function replyFromServer(): void {
+  clustered(async () => {
+    const { default: Fastify } = await import('fastify')
+    const { default: replyFrom } = await import('@fastify/reply-from')
+    const app = Fastify({ logger: false, keepAliveTimeout: 65_000 })
+    await app.register(replyFrom, { base: opt('target', ''), undici: { connections: 64, pipelining: 1 } })
+    app.all('/*', (req, reply) => {
+      reply.from(req.url, { rewriteRequestHeaders: (_r, h) => ({ ...h, 'x-forwarded-for': req.ip, 'x-forwarded-proto': 'http', 'x-request-id': randomUUID() }) })
+    })
+    await app.listen({ port: Number(opt('port', '0')), host: '127.0.0.1' })
+    console.log('listening')
+  })
+}
+
+async function main(): Promise<void> {
+  const duration = Number(opt('duration', '5'))
+  const connections = Number(opt('connections', '64'))
+  const threads = Number(opt('threads', '2'))
+  const rounds = Number(opt('rounds', '3'))
+  const only = opt('only', '').split(',').filter(Boolean)
+  const want = (name: string) => only.length === 0 || only.includes(name)
+  if (!have('wrk')) {
+    console.error('bench/edge-proxy: wrk is not installed')
+    process.exit(1)
+  }
+  const self = fileURLToPath(import.meta.url)
+  const started: ChildProcess[] = []
+  const dir = mkdtempSync(join(tmpdir(), 'cw-bench-proxy-'))
+  chmodSync(dir, 0o755)
+  const targets: { name: string; url: string; child: ChildProcess }[] = []
+  const startRole = async (name: string, which: string, extra: string[]) => {
+    const port = await freePort()
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), self, '--role', which, '--port', String(port), '--workers', String(procs), ...extra], { stdio: ['ignore', 'pipe', 'inherit'] })
+    started.push(child)
+    await allListening(child, procs)
+    await waitUp(`http://127.0.0.1:${port}/bench`)
+    targets.push({ name, url: `http://127.0.0.1:${port}/bench`, child })
+  }
+  try {
+    const upPort = await freePort()
+    const up = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), self, '--role', 'upstream', '--port', String(upPort), '--size', opt('size', '1024')], { stdio: ['ignore', 'ignore', 'inherit'] })
+    started.push(up)
+    const target = `http://127.0.0.1:${upPort}`
+    await waitUp(`${target}/`)
+    if (want('direct')) targets.push({ name: 'direct (no proxy)', url: `${target}/bench`, child: up })
+
+    if (want('nginx')) {
+      const nginx = have('nginx') ?? (have('/usr/sbin/nginx') ? '/usr/sbin/nginx' : null)
+      if (nginx) {
+        const port = await freePort()
+        const conf = join(dir, 'nginx.conf')
+        // The anchors' django-nginx proxy settings (targets/nginx.conf.template), pointed at our upstream.
+        writeFileSync(conf, `daemon off; master_process on; worker_processes auto; pid ${dir}/nginx.pid; error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http { access_log off; server_tokens off; sendfile on; tcp_nopush on; tcp_nodelay on; keepalive_timeout 65; keepalive_requests 100000;
+  client_body_temp_path ${dir}/cb; proxy_temp_path ${dir}/px; fastcgi_temp_path ${dir}/fc; uwsgi_temp_path ${dir}/uw; scgi_temp_path ${dir}/sc;
+  upstream app { server 127.0.0.1:${upPort} fail_timeout=0; keepalive 64; }
+  server { listen 127.0.0.1:${port} default_server;
+    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; proxy_set_header X-Forwarded-Proto $scheme; proxy_redirect off; } } }\n`)
+        const ng = spawn(nginx, ['-c', conf, '-p', dir], { stdio: 'ignore' })
+        started.push(ng)
+        await waitUp(`http://127.0.0.1:${port}/bench`)
+        targets.push({ name: 'nginx', url: `http://127.0.0.1:${port}/bench`, child: ng })
+      } else console.log('nginx is not installed here: no nginx row')
+    }
+
+    if (want('causeway')) {
+      const port = await freePort()
+      const config = join(dir, 'causeway.config.mjs')
+      writeFileSync(config, `export default { edge: { workers: ${procs}, listen: [{ port: ${port} }], accessLog: { format: 'off' },
+  upstreams: { app: { targets: [${JSON.stringify(target)}], keepalive: { connections: 64 } } },
+  routes: [{ match: { pathPrefix: '/' }, action: { proxy: { pool: 'app' } } }] },
+  journey: { enabled: ${args.includes('--journey')} } }\n`)
+      const bin = fileURLToPath(new URL('../bin/causeway.js', import.meta.url))
+      const edge = spawn(process.execPath, [bin, 'edge', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'] })
+      started.push(edge)
+      await allListening(edge, procs)
+      await waitUp(`http://127.0.0.1:${port}/bench`)
+      targets.push({ name: 'causeway', url: `http://127.0.0.1:${port}/bench`, child: edge })
+    }
+    if (want('http-proxy')) await startRole('http-proxy', 'http-proxy', ['--target', target])
+    if (want('reply-from')) await startRole('reply-from', 'reply-from', ['--target', target])
+
+    const rows: Row[] = targets.map((t) => ({ name: t.name, rps: [], cpu: [], non2xx: 0, errors: 0 }))
+    for (let r = 0; r < rounds; r++) {
+      targets.forEach((t, i) => {
+        const w = wrk(t.url, t.child.pid!, { duration, connections, threads })
+        rows[i]!.rps.push(w.rps)
+        rows[i]!.cpu.push(w.cpuUsPerReq)
+        rows[i]!.non2xx += w.non2xx
+        rows[i]!.errors += w.errors
+      })
+    }
+    const res = summarize(rows)
+    console.log(`proxy, ${opt('size', '1024')}-byte responses from one bare node:http upstream, ${connections} connections, ${rounds} alternating rounds of ${duration}s (best req/s and lowest CPU of the rounds), ${procs} process(es) per proxy, nginx worker_processes auto (${cores} cores)${args.includes('--journey') ? ', journey on' : ''}`)
+    console.log(`  ${'server'.padEnd(18)} ${'req/s'.padStart(8)}  ${'CPU µs/req'.padStart(10)}  errors  rounds (req/s/CPU)`)
+    for (const r of res) console.log(`  ${r.name.padEnd(18)} ${r.rps.toFixed(0).padStart(8)}  ${r.cpu.toFixed(1).padStart(10)}  ${String(r.bad).padStart(6)}  ${r.rounds}`)
+    for (const r of res) if (r.bad > 0) console.log(`  WARNING: ${r.name} had ${r.bad} error answers or socket errors`)
+    const by = Object.fromEntries(res.map((r) => [r.name, r]))
+    const cw = by.causeway
+    if (cw) {
+      for (const ref of ['nginx', 'http-proxy', 'reply-from']) {
+        const o = by[ref]
+        if (o) console.log(`  causeway/${ref}: requests/s ${((cw.rps / o.rps) * 100).toFixed(0)}%, CPU per request ×${(cw.cpu / o.cpu).toFixed(2)}${ref === 'nginx' ? ' (target: requests/s ≥ 60%)' : ' (target: > 100%)'}`)
+      }
+    }
+  } finally {
+    await Promise.all(started.map(stop))
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const roles: Record<string, () => void | Promise<void>> = { main, upstream, 'http-proxy': httpProxyServer, 'reply-from': replyFromServer }
 await roles[role]!()

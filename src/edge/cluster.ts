@@ -5,6 +5,25 @@
 import cluster, { type Worker } from 'node:cluster'
 
 /**
+ * How many processes `causeway edge` runs: `edge.workers` (already resolved: "auto" = one per
+ * core), except that "auto" means 1 when a `firewall` section keeps its state in process memory
+ * (store `memory`, or `auto` without a Redis URL): nginx's limit_req zones are shared by all its
+ * workers, per-process counters would multiply every limit by the process count (and the admin
+ * endpoint could bind only once). A number given explicitly is honoured.
+ * @example edgeProcesses(config.edge, config.firewall, validateEdgeConfig(config.edge, root).workers)
+ */
+export function edgeProcesses(edge: Record<string, unknown> | undefined, firewall: Record<string, unknown> | undefined, resolved: number, env: NodeJS.ProcessEnv = process.env): { count: number; note?: string } {
+  const asked = env.EDGE_WORKERS ?? edge?.workers ?? 'auto'
+  if (asked !== 'auto' || !firewall || resolved === 1) return { count: resolved }
+  const store = firewall.store ?? 'auto'
+  const redis = firewall.redisUrl ?? env.REDIS_URL ?? ''
+  if (store === 'memory' || (store === 'auto' && !redis)) {
+    return { count: 1, note: 'edge: one process: the firewall keeps its counters in memory (edge.workers "auto"); set firewall.redisUrl to share them, or edge.workers to a number' }
+  }
+  return { count: resolved }
+}
+
+/**
  * Runs in the primary until stopped; resolves with the exit code.
  * @example if (cluster.isPrimary && settings.workers > 1) return superviseWorkers(settings.workers)
  */

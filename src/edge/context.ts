@@ -37,6 +37,12 @@ export interface EdgeContext {
 /** One action a route can run (static, proxy, redirect, respond). It must finish the response. */
 export interface EdgeAction {
   readonly kind: string
+  /**
+   * The action applies the on-the-fly compression filter itself, where it can help (the static
+   * action: only for files streamed from disk; files in memory have cached compressed copies).
+   * Otherwise the engine installs it before `handle`.
+   */
+  readonly compresses?: boolean
   handle(ctx: EdgeContext): Promise<void> | void
   /**
    * HTTP/1.1 Upgrade (WebSocket): the listener's 'upgrade' event hands over the raw socket and the

@@ -195,7 +195,7 @@ class EdgeEngine implements Edge {
     // The firewall must see the same FirewallRequest object in decide() and observe(): it keys
     // what it answered itself by identity.
     let freq: FirewallRequest | undefined
-    res.once('close', () => this.#finished(gen, ctx, listener, freq))
+    res.on('close', () => this.#finished(gen, ctx, listener, freq))
 
     const redirect = listener.settings.redirectToHttps
     if (redirect) {
@@ -237,7 +237,7 @@ class EdgeEngine implements Edge {
       return
     }
     if (upstream) stripInternalHeaders(ctx)
-    gen.compress?.(ctx)
+    if (gen.compress !== null && action.compresses !== true) gen.compress(ctx)
     actionStart(ctx, action.kind)
     try {
       const p = action.handle(ctx)

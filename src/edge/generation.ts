@@ -72,7 +72,7 @@ export async function buildGeneration(
       const a = r.action
       let action: EdgeAction
       if (a.kind === 'static') {
-        action = createStaticAction((a as { static: Parameters<typeof createStaticAction>[0] }).static, { cache: fileCache, compression: settings.compression, pathPrefix: r.match.pathPrefix })
+        action = createStaticAction((a as { static: Parameters<typeof createStaticAction>[0] }).static, { cache: fileCache, compression: settings.compression, pathPrefix: r.match.pathPrefix, maxDirect: settings.openFileCache.maxEntries, compress: gen.compress })
       } else if (a.kind === 'redirect') {
         action = createRedirectAction({ ...(a as { redirect: { status: number; to: string } }).redirect, pattern: r.match.pattern })
       } else if (a.kind === 'respond') {

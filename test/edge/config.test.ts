@@ -1,5 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { availableParallelism } from 'node:os'
 import { createEdge, validateEdgeConfig } from '../../src/edge/index.ts'
 import type { ConfigError } from '../../src/errors.ts'
 import { tempDir } from './front-support.ts'
@@ -45,6 +46,28 @@ test('config: every mistake is a ConfigError naming the key', (t) => {
   assert.equal(keyOf({ accessLog: { format: 'xml' } }), 'edge.accessLog.format')
   assert.equal(keyOf({ trustedProxies: ['10.0.0.0/99'] }), 'edge.trustedProxies')
   assert.equal(keyOf({ lisen: [] }), 'edge.lisen')
+  assert.equal(keyOf({ workers: 0 }), 'edge.workers')
+  assert.equal(keyOf({ workers: 'many' }), 'edge.workers')
+  assert.equal(keyOf({ workers: 1.5 }), 'edge.workers')
+})
+
+test('config: edge.workers defaults to one process per core, like nginx worker_processes auto', () => {
+  const saved = process.env.EDGE_WORKERS
+  delete process.env.EDGE_WORKERS
+  try {
+    assert.equal(validateEdgeConfig({}, process.cwd()).workers, availableParallelism())
+    assert.equal(validateEdgeConfig({ workers: 'auto' }, process.cwd()).workers, availableParallelism())
+    assert.equal(validateEdgeConfig({ workers: 3 }, process.cwd()).workers, 3)
+    process.env.EDGE_WORKERS = '1'
+    assert.equal(validateEdgeConfig({ workers: 3 }, process.cwd()).workers, 1)
+    process.env.EDGE_WORKERS = 'auto'
+    assert.equal(validateEdgeConfig({ workers: 3 }, process.cwd()).workers, availableParallelism())
+    process.env.EDGE_WORKERS = 'lots'
+    assert.throws(() => validateEdgeConfig({}, process.cwd()), /edge\.workers/)
+  } finally {
+    if (saved === undefined) delete process.env.EDGE_WORKERS
+    else process.env.EDGE_WORKERS = saved
+  }
 })
 
 test('config: defaults fill every section', () => {
@@ -60,4 +83,18 @@ test('config: defaults fill every section', () => {
   assert.ok(!st.static.immutable.test('app.js'))
   assert.deepEqual(st.static.index, ['index.html'])
   assert.equal(st.static.dotfiles, 'deny')
+})
+
+test('config: edge.workers "auto" stays one process when the firewall counts in memory; a number is honoured', async () => {
+  const { edgeProcesses } = await import('../../src/edge/cluster.ts')
+  const env = {}
+  assert.deepEqual(edgeProcesses({}, undefined, 4, env), { count: 4 })
+  const mem = edgeProcesses({}, { rules: [] }, 4, env)
+  assert.equal(mem.count, 1)
+  assert.match(mem.note!, /firewall\.redisUrl/)
+  assert.equal(edgeProcesses({}, { store: 'memory' }, 4, { REDIS_URL: 'redis://x' }).count, 1)
+  assert.equal(edgeProcesses({}, {}, 4, { REDIS_URL: 'redis://127.0.0.1:6379' }).count, 4)
+  assert.equal(edgeProcesses({}, { redisUrl: 'redis://127.0.0.1:6379' }, 4, env).count, 4)
+  assert.equal(edgeProcesses({ workers: 3 }, {}, 3, env).count, 3)
+  assert.equal(edgeProcesses({}, {}, 2, { EDGE_WORKERS: '2' }).count, 2)
 })

@@ -293,3 +293,18 @@ test('upstream connections are kept alive and reused', async () => {
   for (let i = 0; i < 30; i++) assert.equal((await request(`${e.url}/${i}`)).body, 'k')
   assert.equal(connections, 1, 'thirty sequential requests over one upstream connection')
 })
+
+test('an upstream head with an invalid header value is answered 502 carrying none of its headers', async () => {
+  const net = await import('node:net')
+  const raw = net.createServer((sock) => {
+    sock.once('data', () => sock.end('HTTP/1.1 200 OK\r\nSet-Cookie: session=leak\r\nX-Before: 1\r\nX-Bad: a\u00ffb\u0001c\r\nContent-Length: 2\r\n\r\nok'))
+  })
+  await new Promise<void>((r) => raw.listen(0, '127.0.0.1', () => r()))
+  cleanup.push(() => new Promise<void>((r) => raw.close(() => r())))
+  const addr = `http://127.0.0.1:${(raw.address() as { port: number }).port}`
+  const e = await edge(pools({ app: { targets: [addr], maxFails: 0 } }).get('app')!)
+  const r = await request(`${e.url}/`)
+  assert.equal(r.status, 502)
+  assert.equal(r.headers['set-cookie'], undefined)
+  assert.equal(r.headers['x-before'], undefined)
+})

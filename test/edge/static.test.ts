@@ -189,3 +189,39 @@ test('static: the file cache serves from memory and from descriptors, and notice
   rmSync(join(root, 'big.bin'))
   assert.equal((await request(`${url}/big.bin`)).status, 404)
 })
+
+test('static: a remembered file is rechecked after openFileCache.validity: changes, deletions and retargeted symlinks show', async (t) => {
+  const root = site(t)
+  const outside = tempDir(t, { 'secret.txt': 'do not serve' })
+  const { rmSync, symlinkSync, unlinkSync } = await import('node:fs')
+  symlinkSync(join(root, 'tiny.txt'), join(root, 'link.txt'))
+  const validity = 300
+  const edge = await startEdge(t, { routes: [{ action: { static: { root } } }], openFileCache: { validity } })
+  const url = edge.addresses[0]!.url
+  const wait = () => new Promise((r) => setTimeout(r, validity + 100))
+  // Served twice (the second from the remembered resolution), HEAD and 304 from it too.
+  for (let i = 0; i < 2; i++) assert.equal((await request(`${url}/app.css`)).text, CSS)
+  const head = await request(`${url}/app.css`, { method: 'HEAD' })
+  assert.equal(head.headers['content-length'], String(CSS.length))
+  assert.equal(head.body.length, 0)
+  assert.equal((await request(`${url}/app.css`, { headers: { 'if-none-match': head.headers.etag! } })).status, 304)
+  assert.equal((await request(`${url}/link.txt`)).text, 'tiny')
+  // Like nginx's open_file_cache_valid: within the window the cached version may still answer;
+  // after it, the first request sees the change.
+  writeFileSync(join(root, 'app.css'), 'new contents')
+  utimesSync(join(root, 'app.css'), new Date(), new Date(Date.now() + 5000))
+  await wait()
+  const changed = await request(`${url}/app.css`)
+  assert.equal(changed.text, 'new contents')
+  assert.notEqual(changed.headers.etag, head.headers.etag)
+  rmSync(join(root, 'app.css'))
+  await wait()
+  assert.equal((await request(`${url}/app.css`)).status, 404)
+  // A symlink pointed out of the root after it was served is refused once rechecked.
+  unlinkSync(join(root, 'link.txt'))
+  symlinkSync(join(outside, 'secret.txt'), join(root, 'link.txt'))
+  await wait()
+  const out = await request(`${url}/link.txt`)
+  assert.equal(out.status, 404)
+  assert.ok(!out.text.includes('do not serve'))
+})

@@ -7,7 +7,7 @@ import { tsImport } from 'tsx/esm/api'
 import { loadConfig, type CausewayConfig } from '../../config.ts'
 import { CausewayError, isCausewayError } from '../../errors.ts'
 import { createEdge, validateEdgeConfig } from '../../edge/index.ts'
-import { superviseWorkers } from '../../edge/cluster.ts'
+import { edgeProcesses, superviseWorkers } from '../../edge/cluster.ts'
 
 export const summary = 'run the edge (TLS, static files, proxy, firewall) from causeway.config.ts; HUP reloads'
 
@@ -56,8 +56,9 @@ export async function run(args: string[]): Promise<number | void> {
     console.log(`causeway edge: ${loaded.file ?? '(defaults)'} is valid`)
     return 0
   }
-  const workers = validateEdgeConfig(loaded.config.edge ?? {}, loaded.root).workers
-  if (workers > 1 && cluster.isPrimary) return superviseWorkers(workers)
+  const procs = edgeProcesses(loaded.config.edge, loaded.config.firewall, validateEdgeConfig(loaded.config.edge ?? {}, loaded.root).workers)
+  if (procs.note && cluster.isPrimary) console.log(procs.note)
+  if (procs.count > 1 && cluster.isPrimary) return superviseWorkers(procs.count)
   await edge.listen()
   for (const a of edge.addresses) console.log(`edge: listening on ${a.url}${a.http2 ? ' (h2, http/1.1)' : ''}`)
 

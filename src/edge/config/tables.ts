@@ -1,9 +1,22 @@
 // The edge's settings tables: one per flat sub-section, so every key has a type, a default and a
 // description, and resolveSettings names the key (`edge.limits.maxBodySize`) when a value is bad.
+import { availableParallelism } from 'node:os'
 import type { SettingsTable } from '../../settings-table.ts'
 
 const positive = (n: number) => (n > 0 ? undefined : 'must be greater than 0')
 const nonNegative = (n: number) => (n >= 0 ? undefined : 'must be 0 or more')
+
+/** `edge.workers`: "auto" or a whole number 1..256 (the environment gives it as a string). */
+function workersProblem(v: unknown): string | undefined {
+  if (v === 'auto') return undefined
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 256 ? undefined : 'must be "auto" or a whole number 1..256'
+}
+
+/** The number of edge processes `edge.workers` asks for (already validated). */
+export function resolveWorkers(v: unknown): number {
+  return v === 'auto' ? availableParallelism() : Number(v)
+}
 
 /** Top-level scalar keys of the `edge` section (lists of listeners and routes are checked apart). */
 export const edgeTable = {
@@ -17,7 +30,10 @@ export const edgeTable = {
   accessLog: { type: 'any', default: {}, description: 'access log (`edge.accessLog.*`)' },
   openFileCache: { type: 'any', default: {}, description: 'static file metadata/descriptor/memory cache (`edge.openFileCache.*`)' },
   tlsDir: { type: 'string', default: '.causeway/tls', description: 'where the generated self-signed certificate is cached (relative to the project)' },
-  workers: { type: 'int', default: 1, env: 'EDGE_WORKERS', validate: (n: number) => (n >= 1 && n <= 256 ? undefined : 'must be 1..256'), description: '`causeway edge` processes sharing the listeners (node:cluster), like nginx worker_processes' },
+  workers: {
+    type: 'any', default: 'auto' as number | string, env: 'EDGE_WORKERS', validate: workersProblem,
+    description: '`causeway edge` processes sharing the listeners (node:cluster), like nginx `worker_processes`: a number 1..256 or `"auto"`, one per core (os.availableParallelism()), as in the nginx config Debian and the official image ship; `"auto"` is 1 with an in-memory firewall store',
+  },
   journey: { type: 'any', default: undefined as unknown, description: 'the edge\'s part in the request journey: its spans, the collector, the OTLP endpoint and the dashboard (`edge.journey.*`, see docs/journey.md); needs the `journey` section enabled' },
   production: { type: 'boolean', default: true, env: 'CAUSEWAY_EDGE_PRODUCTION', description: 'hide error details from clients (500 pages never carry a stack)' },
 } satisfies SettingsTable

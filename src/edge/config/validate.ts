@@ -6,7 +6,7 @@ import { ConfigError } from '../../errors.ts'
 import { resolveSettings, type SettingsOf } from '../../settings-table.ts'
 import { CidrSet } from '../../net/ip.ts'
 import {
-  accessLogTable, compressionTable, edgeTable, limitsTable, listenerTable, openFileCacheTable, staticTable,
+  accessLogTable, compressionTable, edgeTable, limitsTable, listenerTable, openFileCacheTable, resolveWorkers, staticTable,
 } from './tables.ts'
 
 export type StaticSettings = Omit<SettingsOf<typeof staticTable>, 'immutable'> & { immutable: RegExp | null; key: string }
@@ -275,6 +275,6 @@ export function validateEdgeConfig(section: unknown, root: string, actionKinds =
     openFileCache: resolveSettings('edge.openFileCache', openFileCacheTable, obj('edge.openFileCache', s.openFileCache)),
     tlsDir: isAbsolute(s.tlsDir) ? s.tlsDir : resolve(root, s.tlsDir),
     production: s.production,
-    workers: s.workers,
+    workers: resolveWorkers(s.workers),
   }
 }

@@ -73,8 +73,9 @@ export function createProxyAction(pool: UpstreamPool, options: ProxyOptions = {}
   }
 
   function clientSink(ctx: EdgeContext, extra?: HeadDecorator): ClientSink {
-    const current = stickyTarget(pool, ctx)
     const sticky = pool.settings.sticky.enabled
+    if (!sticky) return new ClientSink(ctx, extra)
+    const current = stickyTarget(pool, ctx)
     return new ClientSink(ctx, (headers: OutgoingHttpHeaders, u: Upstream | undefined, status: number) => {
       if (sticky && u) {
         const cookie = stickyCookie(pool, ctx, u, current)
@@ -84,12 +85,16 @@ export function createProxyAction(pool: UpstreamPool, options: ProxyOptions = {}
     })
   }
 
+  function note(ctx: EdgeContext, job: ForwardJob, o: ForwardOutcome): void {
+    ctx.notes.upstreamTries = job.tries
+    if (o.upstream) ctx.notes.upstream = o.upstream.address
+  }
+
   function forward(ctx: EdgeContext, out: OutboundRequest, sink: ResponseSink) {
     const job = new ForwardJob(pool, out, ctx, sink)
     job.preferred = stickyTarget(pool, ctx)
     const done = job.run().then((o) => {
-      ctx.notes.upstreamTries = job.tries
-      if (o.upstream) ctx.notes.upstream = o.upstream.address
+      note(ctx, job, o)
       return o
     })
     return { job, done }
@@ -97,15 +102,23 @@ export function createProxyAction(pool: UpstreamPool, options: ProxyOptions = {}
 
   const origin: Origin = { forward, clientSink, sendError }
 
-  async function handle(ctx: EdgeContext): Promise<void> {
+  // Without a cache: callbacks instead of promises, one request's worth of objects and no more.
+  function handle(ctx: EdgeContext): Promise<void> | void {
     const out = outbound(ctx)
     if (options.cache) return options.cache.handle(ctx, out, origin)
-    const { job, done } = forward(ctx, out, clientSink(ctx))
+    const job = new ForwardJob(pool, out, ctx, clientSink(ctx))
+    job.preferred = stickyTarget(pool, ctx)
     const res = ctx.res
-    const onClose = () => { if (!res.writableFinished) job.abort() }
-    res.once('close', onClose)
-    const outcome = await done
-    if (!outcome.ok && outcome.reason !== 'client closed') sendError(ctx, outcome.status, outcome.reason)
+    res.on('close', () => { if (!res.writableFinished) job.abort() })
+    job.start((o) => {
+      note(ctx, job, o)
+      if (o.ok || o.reason === 'client closed') return
+      try {
+        sendError(ctx, o.status, o.reason)
+      } catch {
+        res.destroy()
+      }
+    })
   }
 
   return {

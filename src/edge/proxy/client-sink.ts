@@ -3,7 +3,7 @@ import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { EdgeContext } from '../context.ts'
 import type { Upstream } from '../upstream/upstream.ts'
 import type { ResponseSink } from './forward.ts'
-import { downstreamResponseHeaders } from './headers.ts'
+import { copyResponseHeaders, downstreamResponseHeaders } from './headers.ts'
 
 /** Last changes to response headers before they are written (sticky cookie, X-Cache). */
 export type HeadDecorator = (headers: OutgoingHttpHeaders, upstream: Upstream | undefined, status: number) => void
@@ -21,12 +21,20 @@ export class ClientSink implements ResponseSink {
   }
 
   start(status: number, raw: OutgoingHttpHeaders, upstream: Upstream): void {
-    const headers = downstreamResponseHeaders(raw as Record<string, string | string[] | undefined>)
-    this.#decorate?.(headers, upstream, status)
     this.ctx.notes.upstreamStatus = status
+    const res = this.#res
+    if (this.#decorate === undefined) {
+      // The common case: the upstream's headers go straight into the response, hop-by-hop ones left out.
+      if (res.destroyed) return
+      copyResponseHeaders(raw as Record<string, string | string[] | undefined>, res)
+      res.writeHead(status)
+      return
+    }
+    const headers = downstreamResponseHeaders(raw as Record<string, string | string[] | undefined>)
+    this.#decorate(headers, upstream, status)
     // The client is gone: nothing to write (the action's close handler aborts the upstream).
-    if (this.#res.destroyed) return
-    this.#res.writeHead(status, headers)
+    if (res.destroyed) return
+    res.writeHead(status, headers)
   }
 
   data(chunk: Buffer, resume: () => void): boolean {

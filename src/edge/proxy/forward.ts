@@ -66,7 +66,9 @@ export class ForwardJob {
   /** Tried first (sticky sessions) when it is available. */
   preferred: Upstream | undefined
   tries = 0
-  #tried = new Set<Upstream>()
+  /** Upstreams tried so far; made on the first retry (most requests need one attempt). */
+  #tried: Set<Upstream> | undefined
+  #first: Upstream | undefined
   #resolve!: (o: ForwardOutcome) => void
   #attempt: Attempt | undefined
   #clientGone = false
@@ -80,10 +82,13 @@ export class ForwardJob {
   }
 
   run(): Promise<ForwardOutcome> {
-    return new Promise((resolve) => {
-      this.#resolve = resolve
-      this.#next()
-    })
+    return new Promise((resolve) => this.start(resolve))
+  }
+
+  /** Like run(), with a callback instead of a promise (the proxy's per-request path). */
+  start(done: (o: ForwardOutcome) => void): void {
+    this.#resolve = done
+    this.#next()
   }
 
   abort(): void {
@@ -102,6 +107,7 @@ export class ForwardJob {
     let upstream: Upstream | undefined
     if (this.tries < max && !this.#clientGone) {
       const p = this.preferred
+      if (this.#first !== undefined && this.#tried === undefined) this.#tried = new Set([this.#first])
       upstream = p && this.tries === 0 && pool.isAvailable(p) ? p : pool.select(this.select, this.#tried)
     }
     if (!upstream) {
@@ -109,7 +115,8 @@ export class ForwardJob {
       return
     }
     this.tries++
-    this.#tried.add(upstream)
+    if (this.#tried) this.#tried.add(upstream)
+    else this.#first = upstream
     this.#attempt = new Attempt(this, upstream)
     this.#attempt.dispatch()
   }

@@ -9,14 +9,21 @@ import type { EdgeContext } from '../context.ts'
  */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings', 'expect'])
 
+// Connection header values repeat (`keep-alive`, `close`): their token sets are remembered.
+const tokenSets = new Map<string, Set<string>>()
+
 function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
   if (!value) return undefined
   const s = Array.isArray(value) ? value.join(',') : value
-  const out = new Set<string>()
+  let out = tokenSets.get(s)
+  if (out !== undefined) return out
+  out = new Set<string>()
   for (const t of s.split(',')) {
     const name = t.trim().toLowerCase()
     if (name) out.add(name)
   }
+  if (tokenSets.size >= 256) tokenSets.clear()
+  tokenSets.set(s, out)
   return out
 }
 
@@ -88,4 +95,23 @@ export function downstreamResponseHeaders(headers: IncomingHttpHeaders | Record<
     out[name] = value
   }
   return out
+}
+
+/**
+ * Sets the upstream's response headers minus hop-by-hop ones on `res` (one pass, no copy). When
+ * Node refuses one (an invalid value), the ones already set are removed again before the error
+ * goes on, so the 502 page that follows carries none of them.
+ */
+export function copyResponseHeaders(headers: Record<string, string | string[] | undefined>, res: { setHeader(name: string, value: string | string[]): unknown; removeHeader(name: string): void }): void {
+  const named = connectionTokens(headers.connection)
+  try {
+    for (const name in headers) {
+      const value = headers[name]
+      if (value === undefined || isHopByHop(name, named)) continue
+      res.setHeader(name, value)
+    }
+  } catch (e) {
+    for (const name in headers) if (!isHopByHop(name, named)) res.removeHeader(name)
+    throw e
+  }
 }

@@ -28,6 +28,18 @@ export function canonicalPeer(raw: string): string {
   return p
 }
 
+// Clients repeat their Host header: remember what each distinct value parsed to (bounded).
+const hosts = new Map<string, string | null>()
+function cachedHostOf(raw: string): string | null {
+  let h = hosts.get(raw)
+  if (h === undefined) {
+    h = hostOf(raw)
+    if (hosts.size >= 1024) hosts.clear()
+    hosts.set(raw, h)
+  }
+  return h
+}
+
 function hostOf(raw: string): string | null {
   const h = raw.toLowerCase()
   if (!HOST.test(h)) return null
@@ -50,7 +62,7 @@ export function identify(req: EdgeRequest, res: EdgeResponse, o: IdentifyOptions
   const rawHost = (headers[':authority'] as string | undefined) ?? headers.host
   let host = o.fallbackHost
   if (rawHost !== undefined) {
-    const h = hostOf(rawHost)
+    const h = cachedHostOf(rawHost)
     if (h === null) return 'bad Host header'
     host = h
   }

@@ -25,6 +25,8 @@ export interface FileEntry {
   buffer?: Buffer
   /** Compressed contents of `buffer`, made once on first demand. */
   encoded?: { br?: Promise<Buffer>; gzip?: Promise<Buffer> }
+  /** The same once made, for answering without waiting on the promise. */
+  encodedReady?: { br?: Buffer; gzip?: Buffer }
   fd?: number
   refs: number
   stale: boolean
@@ -52,10 +54,18 @@ export class OpenFileCache {
     return this.#entries.size
   }
 
+  /**
+   * True while `e` may be used without asking the file system again: it is still the cached
+   * version of its path and was checked less than `validity` ms ago (nginx open_file_cache_valid).
+   */
+  fresh(e: FileEntry): boolean {
+    return !e.stale && performance.now() - e.checkedAt < this.#opts.validity
+  }
+
   /** The entry for an absolute path; fast (no syscall) while it is fresh. */
   lookup(path: string): FileEntry | Promise<FileEntry> {
     const e = this.#entries.get(path)
-    if (e && performance.now() - e.checkedAt < this.#opts.validity) return e
+    if (e !== undefined && performance.now() - e.checkedAt < this.#opts.validity) return e
     const p = this.#pending.get(path)
     if (p) return p
     const q = this.#revalidate(path, e).finally(() => this.#pending.delete(path))
@@ -152,6 +162,8 @@ export class OpenFileCache {
       this.#memoryUsed -= e.buffer.length
       e.buffer = undefined
     }
+    e.encoded = undefined
+    e.encodedReady = undefined
     if (e.refs === 0) this.#closeFd(e)
   }
 
@@ -185,6 +197,7 @@ export class OpenFileCache {
         ? brotli(buf, { params: { [z.BROTLI_PARAM_QUALITY]: 9, [z.BROTLI_PARAM_SIZE_HINT]: buf.length } })
         : gz(buf, { level: 9 })
       e.encoded[coding] = p
+      p.then((b) => { if (!e.stale) (e.encodedReady ??= {})[coding] = b }, () => {})
     }
     return p
   }
