@@ -53,7 +53,7 @@ export class EdgeJourney implements EdgeJourneyInfo {
       initJourney(j, { service: 'causeway-edge', collector: this.collector })
       this.#owner = true
     }
-    this.tracer = new EdgeTracer({ sampler: createSampler(j.sampler as SamplerName, j.sampleRatio), traceResponse: settings.traceResponse })
+    this.tracer = new EdgeTracer({ sampler: createSampler(j.sampler as SamplerName, j.sampleRatio, j.samplePerSecond), traceResponse: settings.traceResponse })
     this.otlpPath = this.#otlp ? settings.otlpPath : ''
     this.#access = settings.authorizeUrl ? whoamiAccess(settings.authorizeUrl, settings.authorizeTimeout, onError) : loopbackOnly
     if (this.collector && settings.dashboard) {
