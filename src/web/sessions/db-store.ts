@@ -1,5 +1,6 @@
 // Database sessions (the default): one row per session in causeway_session.
 import { SessionModel } from './models.ts'
+import { DoesNotExist } from '../../db/index.ts'
 import { decodeRecord, encodeRecord, newSessionKey, SESSION_KEY_RE, type SessionRecord, type SessionStore } from './store.ts'
 
 /** @example createSessionMiddleware({ store: new DbSessionStore() }) */
@@ -8,8 +9,17 @@ export class DbSessionStore implements SessionStore {
 
   async load(cookie: string): Promise<SessionRecord | null> {
     if (!SESSION_KEY_RE.test(cookie)) return null // never query for junk
-    const row = await SessionModel.objects.filter({ sessionKey: cookie, expireDate__gt: new Date() }).first()
-    return row ? decodeRecord(row.sessionData) : null
+    // get() by the primary key runs one cached statement (prepared on PostgreSQL) instead of
+    // building a filter per request; an expired row is treated as missing here.
+    let row
+    try {
+      row = await SessionModel.objects.get({ sessionKey: cookie })
+    } catch (e) {
+      if (e instanceof DoesNotExist) return null
+      throw e
+    }
+    if (!(row.expireDate instanceof Date) || !(row.expireDate.getTime() > Date.now())) return null
+    return decodeRecord(row.sessionData)
   }
 
   async save(cookie: string | undefined, record: SessionRecord): Promise<string> {
