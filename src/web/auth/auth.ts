@@ -2,6 +2,7 @@
 import { createHmac } from 'node:crypto'
 import type { HttpRequest } from '../request.ts'
 import { getSession, maybeSession } from '../sessions/session.ts'
+import { DbSessionStore } from '../sessions/db-store.ts'
 import { User } from './models.ts'
 import { DoesNotExist } from '../../db/index.ts'
 import { runDummyHash } from './hashers.ts'
@@ -86,10 +87,23 @@ export async function logout(req: HttpRequest): Promise<void> {
 export async function getUser(req: HttpRequest): Promise<AnyUser> {
   const session = maybeSession(req)
   if (!session) return new AnonymousUser()
+  // Database sessions: the session row and its user in one query when nothing loaded the
+  // session yet (Django needs two round trips here).
+  let joined: AuthUser | null = null
+  const store = session.store
+  if (store instanceof DbSessionStore && session.incoming !== undefined) {
+    session.loadVia(async (cookie) => {
+      const r = await store.loadWithRow<AuthUser>(cookie, User, SESSION_USER_ID)
+      joined = r.row
+      return r.record
+    })
+  }
   const id = await session.get(SESSION_USER_ID)
   if (typeof id !== 'number') return new AnonymousUser()
-  // get() by the primary key: one cached, prepared statement.
-  const user = (await User.objects.get({ id }).catch((e: unknown) => {
+  // Else (another store, a session already loaded, a row that is not this id's): get() by the
+  // primary key, one cached prepared statement. The row is always read fresh from the database,
+  // so a deactivated user or a changed password takes effect on the next request everywhere.
+  const user = (joined !== null && (joined as AuthUser).id === id ? joined : await User.objects.get({ id }).catch((e: unknown) => {
     if (e instanceof DoesNotExist) return null
     throw e
   })) as AuthUser | null
