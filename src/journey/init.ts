@@ -80,7 +80,7 @@ export function initJourney(given: Record<string, unknown> | JourneySettings = {
       sinks = []
     }
   }
-  configureJourney({ enabled: true, sampler: createSampler(settings.sampler as SamplerName, settings.sampleRatio), sinks })
+  configureJourney({ enabled: true, sampler: createSampler(settings.sampler as SamplerName, settings.sampleRatio, settings.samplePerSecond), sinks })
   return { settings, resource, sinks, exporter }
 }
 

@@ -3,6 +3,9 @@
 //   never         none is (ids still propagate, flagged unsampled)
 //   ratio         a fraction of traces, decided from the trace id so every process agrees
 //   parent-based  follow the caller's sampled flag; a request without a caller uses the ratio
+// A new root (no caller) is also recorded while fewer than `perSecond` roots were recorded in the
+// current second (AWS X-Ray's reservoir: a quiet site, a developer clicking around or a test sees
+// every request; under load the ratio bounds the cost).
 import type { TraceParent } from './traceparent.ts'
 
 export type SamplerName = 'always' | 'never' | 'ratio' | 'parent-based'
@@ -19,14 +22,29 @@ export function traceIdBelowRatio(traceId: string, ratio: number): boolean {
 }
 
 /**
- * Builds a sampler.
+ * Builds a sampler. `perSecond` roots per second are recorded whatever the ratio (0 = ratio only).
  * @example createSampler('parent-based', 0.1) // 10% of new traces, callers' decisions honoured
+ * createSampler('parent-based', 0.05, 10)      // the first 10 new traces each second, then 5%
  */
-export function createSampler(name: SamplerName, ratio = 1): Sampler {
+export function createSampler(name: SamplerName, ratio = 1, perSecond = 0): Sampler {
   if (!(ratio >= 0 && ratio <= 1)) throw new RangeError(`sample ratio must be within 0..1, got ${ratio}`)
+  if (!(perSecond >= 0)) throw new RangeError(`samples per second must be >= 0, got ${perSecond}`)
   // A new root has a trace id nobody else has seen, so a plain random draw is equivalent to the
   // trace-id rule and lets an unsampled root skip generating ids at all.
-  const root = (): boolean => (ratio >= 1 ? true : ratio <= 0 ? false : Math.random() < ratio)
+  const draw = (): boolean => (ratio >= 1 ? true : ratio <= 0 ? false : Math.random() < ratio)
+  let second = 0
+  let used = 0
+  const reservoir = (): boolean => {
+    const now = Date.now()
+    if (now - second >= 1000) {
+      second = now
+      used = 0
+    }
+    if (used >= perSecond) return false
+    used++
+    return true
+  }
+  const root = ratio >= 1 || perSecond <= 0 ? draw : (): boolean => reservoir() || draw()
   switch (name) {
     case 'always':
       return () => true

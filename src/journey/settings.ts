@@ -45,9 +45,14 @@ export const journeySettings = {
     description: "`parent-based` (follow the caller's sampled flag, else `sampleRatio`), `ratio`, `always` or `never`.",
   },
   sampleRatio: {
-    type: 'number', default: 1, env: 'CAUSEWAY_JOURNEY_SAMPLE',
+    type: 'number', default: 0.05, env: 'CAUSEWAY_JOURNEY_SAMPLE',
     validate: (n: number) => (n >= 0 && n <= 1 ? undefined : 'must be between 0 and 1'),
-    description: 'Fraction of new traces recorded (0..1). Lower it in production under load.',
+    description: "Fraction of new traces recorded (0..1) beyond `samplePerSecond`. Default 0.05, the rate of AWS X-Ray's default rule (a per-second reservoir, then 5%); 1 records every request (OpenTelemetry's `parentbased_always_on`) at about twice the CPU per request.",
+  },
+  samplePerSecond: {
+    type: 'int', default: 10, env: 'CAUSEWAY_JOURNEY_SAMPLE_PER_SECOND',
+    validate: (n: number) => (n >= 0 ? undefined : 'must be >= 0'),
+    description: 'New traces recorded each second (per process that starts traces: the edge) before `sampleRatio` applies, so a quiet site, a developer or a test sees every request and the dashboard always has recent ones. 0: the ratio alone.',
   },
   serviceName: { type: 'string', default: '', env: 'OTEL_SERVICE_NAME', description: "`service.name` of this process's spans; empty: the layer's own (`causeway-edge`, `causeway-worker`, …)." },
   resourceAttributes: { type: 'string', default: '', env: 'OTEL_RESOURCE_ATTRIBUTES', validate: keyValues, description: 'Extra resource attributes, `key=value,key=value` (e.g. `deployment.environment=prod`).' },
@@ -75,6 +80,7 @@ export interface JourneySettings {
   enabled: boolean
   sampler: string
   sampleRatio: number
+  samplePerSecond: number
   serviceName: string
   resourceAttributes: string
   otlpEndpoint: string
@@ -126,6 +132,8 @@ function withOtelSampler(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
       throw new ConfigError('journey.sampleRatio (env OTEL_TRACES_SAMPLER_ARG)', `must be a number between 0 and 1, got ${JSON.stringify(ratio)}`)
     }
     if (ratio !== undefined && env.CAUSEWAY_JOURNEY_SAMPLE === undefined) out.CAUSEWAY_JOURNEY_SAMPLE = ratio
+    // OpenTelemetry's samplers have no reservoir: its variables mean exactly the ratio they name.
+    if (env.CAUSEWAY_JOURNEY_SAMPLE_PER_SECOND === undefined) out.CAUSEWAY_JOURNEY_SAMPLE_PER_SECOND = '0'
   }
   return out
 }

@@ -147,3 +147,25 @@ test('CSRF_USE_SESSIONS keeps the secret in the session, not a cookie; the 403 p
   }
   assert.throws(() => app({ CSRF_TRUSTED_ORIGINS: ['example.com'] }), /CSRF_TRUSTED_ORIGINS/)
 })
+
+test('the CSRF cookie is sent when the secret is new or rotated, not again on every page that uses it (Django 4.1+)', async () => {
+  const { getCsrfToken } = await import('../../src/web/csrf/state.ts')
+  const app = createApp({
+    urls: [path('form/', (req) => html(`<input value="${getCsrfToken(req)}">`))],
+    middleware: [csrfMiddleware],
+    settings: { SECRET_KEY: 'x'.repeat(40), ALLOWED_HOSTS: ['localhost'] },
+  })
+  const c = new Client(app)
+  try {
+    const first = await c.get('/form/')
+    const set1 = ([] as string[]).concat(first.headers['set-cookie'] ?? [])
+    assert.ok(set1.some((v) => v.startsWith('csrftoken=')), 'a new secret is sent')
+    const second = await c.get('/form/')
+    const set2 = ([] as string[]).concat(second.headers['set-cookie'] ?? [])
+    assert.ok(!set2.some((v) => v.startsWith('csrftoken=')), 'the secret the client holds is not resent')
+    assert.match(String(second.headers.vary), /Cookie/, 'a page with a token still varies on Cookie')
+    assert.notEqual(/value="([^"]+)"/.exec(first.text)![1], /value="([^"]+)"/.exec(second.text)![1], 'masked afresh per response')
+  } finally {
+    await c.close()
+  }
+})

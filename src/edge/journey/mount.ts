@@ -53,7 +53,7 @@ export class EdgeJourney implements EdgeJourneyInfo {
       initJourney(j, { service: 'causeway-edge', collector: this.collector })
       this.#owner = true
     }
-    this.tracer = new EdgeTracer({ sampler: createSampler(j.sampler as SamplerName, j.sampleRatio), traceResponse: settings.traceResponse })
+    this.tracer = new EdgeTracer({ sampler: createSampler(j.sampler as SamplerName, j.sampleRatio, j.samplePerSecond), traceResponse: settings.traceResponse })
     this.otlpPath = this.#otlp ? settings.otlpPath : ''
     this.#access = settings.authorizeUrl ? whoamiAccess(settings.authorizeUrl, settings.authorizeTimeout, onError) : loopbackOnly
     if (this.collector && settings.dashboard) {
@@ -93,6 +93,9 @@ export class EdgeJourney implements EdgeJourneyInfo {
         sendError(ctx.res, 403, 'the OTLP endpoint accepts loopback clients only')
         return true
       }
+      // The workers' span exports are internal traffic: no access-log line each (nginx's
+      // `access_log off` on an internal location). Refused posts above are still logged.
+      ctx.notes.accessLog = false
       return this.#otlp(ctx.req as IncomingMessage, ctx.res as ServerResponse)
     }
     const base = this.dashboardPath

@@ -81,7 +81,8 @@ export class AccessLog {
   }
 
   log(ctx: EdgeContext): void {
-    if (this.format === 'off') return
+    // `accessLog: false` in the notes: an internal request (the journey's OTLP posts from this host).
+    if (this.format === 'off' || ctx.notes.accessLog === false) return
     const e = accessEntry(ctx)
     const line = this.format === 'json'
       ? JSON.stringify(e)

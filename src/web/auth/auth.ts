@@ -2,7 +2,9 @@
 import { createHmac } from 'node:crypto'
 import type { HttpRequest } from '../request.ts'
 import { getSession, maybeSession } from '../sessions/session.ts'
+import { DbSessionStore } from '../sessions/db-store.ts'
 import { User } from './models.ts'
+import { DoesNotExist } from '../../db/index.ts'
 import { runDummyHash } from './hashers.ts'
 import { AnonymousUser, type AnyUser, type AuthUser } from './user.ts'
 import { rotateCsrfToken } from '../csrf/state.ts'
@@ -38,9 +40,22 @@ export async function authenticate(_req: HttpRequest | null, creds: Credentials)
   return user.isActive ? user : null
 }
 
+// sessionAuthHash runs on every authenticated request; its inputs (the key and the user's salted
+// password hash) rarely change, so the result is remembered. Bounded: cleared when full.
+const authHashes = new Map<string, string>()
+const MAX_AUTH_HASHES = 10_000
+
 /** HMAC of the password hash: changing the password logs out every other session. */
 export function sessionAuthHash(req: HttpRequest, user: AuthUser): string {
-  return createHmac('sha256', `causeway.auth.session:${req.app.settings.SECRET_KEY}`).update(user.password).digest('base64url')
+  const key: string = req.app.settings.SECRET_KEY
+  const memo = `${key.length}:${key}${user.password}`
+  let h = authHashes.get(memo)
+  if (h === undefined) {
+    h = createHmac('sha256', `causeway.auth.session:${key}`).update(user.password).digest('base64url')
+    if (authHashes.size >= MAX_AUTH_HASHES) authHashes.clear()
+    authHashes.set(memo, h)
+  }
+  return h
 }
 
 /**
@@ -72,9 +87,26 @@ export async function logout(req: HttpRequest): Promise<void> {
 export async function getUser(req: HttpRequest): Promise<AnyUser> {
   const session = maybeSession(req)
   if (!session) return new AnonymousUser()
+  // Database sessions: the session row and its user in one query when nothing loaded the
+  // session yet (Django needs two round trips here).
+  let joined: AuthUser | null = null
+  const store = session.store
+  if (store instanceof DbSessionStore && session.incoming !== undefined) {
+    session.loadVia(async (cookie) => {
+      const r = await store.loadWithRow<AuthUser>(cookie, User, SESSION_USER_ID)
+      joined = r.row
+      return r.record
+    })
+  }
   const id = await session.get(SESSION_USER_ID)
   if (typeof id !== 'number') return new AnonymousUser()
-  const user = (await User.objects.filter({ id }).first()) as AuthUser | null
+  // Else (another store, a session already loaded, a row that is not this id's): get() by the
+  // primary key, one cached prepared statement. The row is always read fresh from the database,
+  // so a deactivated user or a changed password takes effect on the next request everywhere.
+  const user = (joined !== null && (joined as AuthUser).id === id ? joined : await User.objects.get({ id }).catch((e: unknown) => {
+    if (e instanceof DoesNotExist) return null
+    throw e
+  })) as AuthUser | null
   if (!user || !user.isActive) return new AnonymousUser()
   const hash = await session.get(SESSION_USER_HASH)
   if (typeof hash !== 'string' || hash !== sessionAuthHash(req, user)) {

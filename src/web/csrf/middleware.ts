@@ -96,7 +96,10 @@ export const csrfMiddleware: Middleware = {
         // Only safe to read lazily for unsafe requests; a GET reads it when the page uses a token.
         if (!SAFE.has(req.method) || session.incoming !== undefined) st.secret = normalizeSecret(await session.get<string>(SESSION_KEY))
       } else {
-        st.secret = normalizeSecret(req.cookies[cookieName])
+        const raw = req.cookies[cookieName]
+        st.secret = normalizeSecret(raw)
+        // A masked token stored as the cookie (older clients): send back the plain secret.
+        if (st.secret !== undefined && st.secret !== raw) st.fresh = true
       }
       // Lazy: a page that never outputs the token does not set the cookie.
       Object.defineProperty(req.state, 'csrfToken', { get: () => getCsrfToken(req), configurable: true, enumerable: false })
@@ -106,7 +109,8 @@ export const csrfMiddleware: Middleware = {
         const session = maybeSession(req)!
         if ((await session.get(SESSION_KEY)) !== st.secret) await session.set(SESSION_KEY, st.secret)
       } else {
-        res.setCookie(cookieName, st.secret, cookie)
+        // Django 4.1+: only a new or rotated secret is sent; the client keeps the one it has.
+        if (st.fresh) res.setCookie(cookieName, st.secret, cookie)
         const v = res.getHeader('vary')
         const vs = Array.isArray(v) ? v.join(', ') : v
         if (!vs) res.setHeader('vary', 'Cookie')

@@ -8,8 +8,10 @@ export const CSRF = Symbol('causeway.csrf')
 export interface CsrfState {
   /** The secret from the cookie/session (undefined: none or invalid). */
   secret: string | undefined
-  /** The response must (re)send the secret: a token was used on this page, or it was rotated. */
+  /** A token was used on this page (or the secret rotated): the response varies on Cookie and is not shared by caches. */
   needsUpdate: boolean
+  /** The secret is new on this request (none came in, or it was rotated): the response sends the cookie. */
+  fresh?: boolean
   /** The masked token for this response (one per request). */
   masked?: string
 }
@@ -20,13 +22,18 @@ export function csrfState(req: HttpRequest): CsrfState | undefined {
 
 /**
  * The masked token for forms and the X-CSRFToken header (Django's get_token). Using it makes the
- * response send the CSRF cookie. Empty string when the CSRF middleware is not installed.
+ * response vary on Cookie, and send the CSRF cookie when the secret is new (Django 4.1+: a
+ * cookie the client already holds is not resent on every page). Empty string when the CSRF
+ * middleware is not installed.
  * @example json({ csrfToken: getCsrfToken(req) })
  */
 export function getCsrfToken(req: HttpRequest): string {
   const st = csrfState(req)
   if (!st) return ''
-  if (st.secret === undefined) st.secret = newSecret()
+  if (st.secret === undefined) {
+    st.secret = newSecret()
+    st.fresh = true
+  }
   st.needsUpdate = true
   return (st.masked ??= maskSecret(st.secret))
 }
@@ -38,4 +45,5 @@ export function rotateCsrfToken(req: HttpRequest): void {
   st.secret = newSecret()
   st.masked = undefined
   st.needsUpdate = true
+  st.fresh = true
 }

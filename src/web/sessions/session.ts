@@ -57,10 +57,22 @@ export class Session {
     return (this.#loading ??= this.#load())
   }
 
-  async #load(): Promise<void> {
+  /**
+   * Starts loading through `loader` instead of the store's load(), for a caller that fetches the
+   * session together with something else in one query (auth: the session and its user). The
+   * usual expiry checks apply. False when loading had already begun (then read it as usual).
+   */
+  loadVia(loader: (cookie: string) => Promise<SessionRecord | null>): boolean {
+    if (this.#loading) return false
+    this.accessed = true
+    this.#loading = this.#load(loader)
+    return true
+  }
+
+  async #load(loader?: (cookie: string) => Promise<SessionRecord | null>): Promise<void> {
     const cookie = this.incoming
     let r: SessionRecord | null = null
-    if (cookie !== undefined && cookie !== '') r = await this.store.load(cookie)
+    if (cookie !== undefined && cookie !== '') r = await (loader ? loader(cookie) : this.store.load(cookie))
     const now = Date.now()
     if (r && (r.expiresAt <= now || (this.#policy.idle > 0 && now - r.lastActivity > this.#policy.idle * 1000))) {
       await this.store.delete(cookie!)
