@@ -32,6 +32,8 @@ export interface Dialect {
   fromDb(field: FieldMeta, value: unknown): unknown
   /** Case-sensitive pattern match; `pattern` uses % and _ with \ escapes (LIKE syntax). */
   likeCaseSensitive(col: SQL, value: string, mode: 'contains' | 'startswith' | 'endswith'): SQL
+  /** The parameter likeCaseSensitive() compares against (a GLOB or a LIKE pattern). */
+  caseSensitivePattern(value: string, mode: 'contains' | 'startswith' | 'endswith'): string
 }
 
 export const q = (name: string) => `"${name.replace(/"/g, '""')}"`
@@ -116,9 +118,11 @@ class SqliteDialect implements Dialect {
     }
   }
   likeCaseSensitive(col: SQL, value: string, mode: 'contains' | 'startswith' | 'endswith'): SQL {
-    // SQLite's LIKE ignores ASCII case, so case-sensitive matching uses GLOB with its own escapes.
-    const glob = pattern(value, mode, (s) => s.replace(/[*?[\]]/g, (c) => `[${c}]`), '*')
-    return sql`${col} GLOB ${glob}`
+    return sql`${col} GLOB ${this.caseSensitivePattern(value, mode)}`
+  }
+  // SQLite's LIKE ignores ASCII case, so case-sensitive matching uses GLOB with its own escapes.
+  caseSensitivePattern(value: string, mode: 'contains' | 'startswith' | 'endswith'): string {
+    return pattern(value, mode, (s) => s.replace(/[*?[\]]/g, (c) => `[${c}]`), '*')
   }
 }
 
@@ -168,7 +172,10 @@ class PostgresDialect implements Dialect {
     }
   }
   likeCaseSensitive(col: SQL, value: string, mode: 'contains' | 'startswith' | 'endswith'): SQL {
-    return sql`${col} LIKE ${likePattern(value, mode)} ESCAPE '\\'`
+    return sql`${col} LIKE ${this.caseSensitivePattern(value, mode)} ESCAPE '\\'`
+  }
+  caseSensitivePattern(value: string, mode: 'contains' | 'startswith' | 'endswith'): string {
+    return likePattern(value, mode)
   }
 }
 
