@@ -211,8 +211,9 @@ export class QuerySet<M extends AnyModel, R = Row<M>> implements PromiseLike<R[]
   }
 
   /** Runs the query (once; the result is cached on this query set). */
-  async toArray(): Promise<R[]> {
-    return (this.#cache ??= await this.#fetch())
+  toArray(): Promise<R[]> {
+    if (this.#cache) return Promise.resolve(this.#cache)
+    return this.#fetch().then((rows) => (this.#cache ??= rows))
   }
 
   then<A = R[], B = never>(onfulfilled?: ((value: R[]) => A | PromiseLike<A>) | null, onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
