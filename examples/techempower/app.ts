@@ -11,7 +11,7 @@
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
-import { createApp, createTemplateEngine, path, text, json, render, type HttpRequest, type Middleware } from '../../src/web/index.ts'
+import { createApp, createTemplateEngine, path, text, json, render, type HttpRequest, type HttpResponse, type Middleware } from '../../src/web/index.ts'
 import { atomic, setup, closeAll, type Row } from '../../src/db/index.ts'
 import { World, Fortune } from './models.ts'
 import config from './causeway.config.ts'
@@ -68,13 +68,14 @@ async function updates(req: HttpRequest) {
 }
 
 /** TFB requires a Server header on every response. */
+const withServer = (res: HttpResponse): HttpResponse => {
+  res.setHeader('server', 'Causeway')
+  return res
+}
 const serverHeader: Middleware = {
   name: 'server-header',
-  wrap: (next) => async (req) => {
-    const res = await next(req)
-    res.setHeader('server', 'Causeway')
-    return res
-  },
+  // A plain handler returning next()'s promise with one `then`: no async frame per request.
+  wrap: (next) => (req) => next(req).then(withServer),
 }
 
 export default createApp({

@@ -180,6 +180,11 @@ const typeParsers = {
   },
 }
 
+const rowsOf = (r: pg.QueryResult<unknown[]>): unknown[][] => r.rows
+const rethrowTranslated = (e: unknown): never => {
+  throw translateDriverError(e)
+}
+
 class PgExecutor implements Executor {
   readonly dialect = dialects.postgres
   readonly #c: pg.Pool | pg.PoolClient
@@ -198,17 +203,19 @@ class PgExecutor implements Executor {
     }
     return n
   }
-  async query(q: Query, prepare = false): Promise<unknown[][]> {
+  // Not async: one promise (pg's) and one reaction per statement on the hot path.
+  query(q: Query, prepare = false): Promise<unknown[][]> {
     queryHooks.onQuery?.(q, prepare)
     return isRecording() ? traceQuery('postgresql', q.sql, () => this.#query(q, prepare)) : this.#query(q, prepare)
   }
-  async #query(q: Query, prepare: boolean): Promise<unknown[][]> {
+  #query(q: Query, prepare: boolean): Promise<unknown[][]> {
+    let p: Promise<pg.QueryResult<unknown[]>>
     try {
-      const r = await this.#c.query({ text: q.sql, values: q.params, rowMode: 'array', name: prepare ? this.#name(q.sql) : undefined })
-      return r.rows
+      p = this.#c.query({ text: q.sql, values: q.params, rowMode: 'array', name: prepare ? this.#name(q.sql) : undefined })
     } catch (e) {
-      throw translateDriverError(e)
+      return Promise.reject(translateDriverError(e))
     }
+    return p.then(rowsOf, rethrowTranslated)
   }
   async run(q: Query, prepare = false): Promise<number> {
     queryHooks.onQuery?.(q, prepare)

@@ -32,6 +32,8 @@ export interface Dialect {
   fromDb(field: FieldMeta, value: unknown): unknown
   /** Case-sensitive pattern match; `pattern` uses % and _ with \ escapes (LIKE syntax). */
   likeCaseSensitive(col: SQL, value: string, mode: 'contains' | 'startswith' | 'endswith'): SQL
+  /** The parameter likeCaseSensitive() compares against (a GLOB or a LIKE pattern). */
+  caseSensitivePattern(value: string, mode: 'contains' | 'startswith' | 'endswith'): string
 }
 
 export const q = (name: string) => `"${name.replace(/"/g, '""')}"`
@@ -116,9 +118,11 @@ class SqliteDialect implements Dialect {
     }
   }
   likeCaseSensitive(col: SQL, value: string, mode: 'contains' | 'startswith' | 'endswith'): SQL {
-    // SQLite's LIKE ignores ASCII case, so case-sensitive matching uses GLOB with its own escapes.
-    const glob = pattern(value, mode, (s) => s.replace(/[*?[\]]/g, (c) => `[${c}]`), '*')
-    return sql`${col} GLOB ${glob}`
+    return sql`${col} GLOB ${this.caseSensitivePattern(value, mode)}`
+  }
+  // SQLite's LIKE ignores ASCII case, so case-sensitive matching uses GLOB with its own escapes.
+  caseSensitivePattern(value: string, mode: 'contains' | 'startswith' | 'endswith'): string {
+    return pattern(value, mode, (s) => s.replace(/[*?[\]]/g, (c) => `[${c}]`), '*')
   }
 }
 
@@ -168,7 +172,10 @@ class PostgresDialect implements Dialect {
     }
   }
   likeCaseSensitive(col: SQL, value: string, mode: 'contains' | 'startswith' | 'endswith'): SQL {
-    return sql`${col} LIKE ${likePattern(value, mode)} ESCAPE '\\'`
+    return sql`${col} LIKE ${this.caseSensitivePattern(value, mode)} ESCAPE '\\'`
+  }
+  caseSensitivePattern(value: string, mode: 'contains' | 'startswith' | 'endswith'): string {
+    return likePattern(value, mode)
   }
 }
 
@@ -179,42 +186,46 @@ const DEC = /^-?(\d+(\.\d*)?|\.\d+)$/
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i
 const DATE = /^\d{4}-\d{2}-\d{2}$/
 
+// Outside cleanValue: a closure made on every call would cost more than the check itself.
+function badValue(field: FieldMeta, v: unknown, what: string): BadValueError {
+  return new BadValueError(`${field.model.label}.${field.name} expects ${what}, got ${JSON.stringify(v)?.slice(0, 100) ?? String(v)}`)
+}
+
 /**
  * Checks (and normalises) a value for a field before it reaches SQL, so both dialects reject the
  * same bad input with the same error instead of SQLite comparing anything with anything.
  */
 export function cleanValue(field: FieldMeta, kind: FieldKind, v: unknown): unknown {
   if (v === null || v === undefined) return v
-  const bad = (what: string) => new BadValueError(`${field.model.label}.${field.name} expects ${what}, got ${JSON.stringify(v)?.slice(0, 100) ?? String(v)}`)
   switch (kind) {
     case 'integer': case 'bigInteger': case 'auto': case 'bigAuto':
       if (typeof v === 'number' && Number.isInteger(v)) return v
       if (typeof v === 'bigint') return Number(v)
       if (typeof v === 'string' && INT.test(v.trim())) return Number(v)
-      throw bad('an integer')
+      throw badValue(field, v, 'an integer')
     case 'decimal':
       if (typeof v === 'number' && Number.isFinite(v)) return v
       if (typeof v === 'string' && DEC.test(v.trim())) return v.trim()
-      throw bad('a decimal number')
+      throw badValue(field, v, 'a decimal number')
     case 'boolean':
       if (typeof v === 'boolean') return v
       if (v === 0 || v === 1) return v === 1
-      throw bad('true or false')
+      throw badValue(field, v, 'true or false')
     case 'uuid':
       if (typeof v === 'string' && UUID.test(v)) return v
-      throw bad('a UUID')
+      throw badValue(field, v, 'a UUID')
     case 'date':
       if (v instanceof Date && !Number.isNaN(v.getTime())) return v
       if (typeof v === 'string' && DATE.test(v) && !Number.isNaN(Date.parse(v))) return v
-      throw bad("a date 'YYYY-MM-DD'")
+      throw badValue(field, v, "a date 'YYYY-MM-DD'")
     case 'dateTime':
       if (v instanceof Date && !Number.isNaN(v.getTime())) return v
       if (typeof v === 'string' && !Number.isNaN(Date.parse(v))) return v
-      throw bad('a date-time')
+      throw badValue(field, v, 'a date-time')
     case 'char': case 'slug': case 'email': case 'url': case 'text':
       if (typeof v === 'string') return v
       if (typeof v === 'number' || typeof v === 'boolean') return String(v)
-      throw bad('a string')
+      throw badValue(field, v, 'a string')
     default:
       return v
   }

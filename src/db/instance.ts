@@ -9,11 +9,16 @@ import { RelatedManager } from './related.ts'
 
 export const STATE = Symbol('causeway.rowState')
 
-export interface RowState {
+/** Per-row bookkeeping. The map of related rows is made on first use: most rows never need one. */
+export class RowState {
   /** Not yet in the database: save() inserts. */
-  adding: boolean
+  adding = true
+  #related: Map<string, unknown> | undefined = undefined
+
   /** Loaded related rows (selectRelated/prefetchRelated) and relation managers, by field name. */
-  related: Map<string, unknown>
+  get related(): Map<string, unknown> {
+    return (this.#related ??= new Map())
+  }
 }
 
 export interface SaveOptions {
@@ -40,7 +45,7 @@ export interface InstanceMethods {
 export class RowBase implements InstanceMethods {
   static meta: ModelMeta
   // Symbol-keyed: invisible to Object.keys, JSON.stringify and template loops over the values.
-  [STATE]: RowState = { adding: true, related: new Map() }
+  [STATE]: RowState = new RowState()
 
   #meta(): ModelMeta {
     return (this.constructor as typeof RowBase).meta

@@ -9,7 +9,7 @@ import { QuerySet } from './queryset.ts'
  * const cheap = await Product.objects.filter({ price__lt: 20 }).orderBy('-created').slice(0, 10)
  */
 export class Manager<M extends AnyModel> extends QuerySet<M, Row<M>> {
-  override async toArray(): Promise<Row<M>[]> {
+  override toArray(): Promise<Row<M>[]> {
     return this.all().toArray()
   }
   override count(): Promise<number> {

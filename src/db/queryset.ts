@@ -9,6 +9,8 @@ import { toColumn } from './dialect.ts'
 import { currentExecutor, atomic, inTransaction } from './transaction.ts'
 import { pkValue } from './query/compiler.ts'
 import { EMPTY, buildAggregate, buildCount, buildExists, buildSelect, buildUpdate, ordering, readRows, type QueryState } from './query/build.ts'
+import { shapedQuery } from './query/shapes.ts'
+import type { FieldMeta } from './meta.ts'
 import { bindCondition, q, type Condition, type WhereNode } from './query/where.ts'
 import { resolvePath } from './query/resolve.ts'
 import type { Aggregate, AggregateResult } from './query/aggregates.ts'
@@ -19,28 +21,11 @@ import { collectAndDelete, type DeleteResult } from './deletion.ts'
 import { prefetch, relationTarget } from './prefetch.ts'
 
 const MAX_GET_RESULTS = 21
+const NO_RELATED: never[] = []
+const NO_FIELDS: FieldMeta[] = []
 
-/** Shape cache for `get({ field: value })` on a unique field: SQL text per model/field/dialect. */
-const getShapes = new WeakMap<ModelMeta, Map<string, string>>()
-
-/** Whole-table SELECT text (`Model.objects.all()`, default ordering) per model and dialect. */
-const plainShapes = new WeakMap<ModelMeta, Map<string, Query>>()
-
-// `Model.objects.all()` and friends: no parameters, so one cached statement, prepared on pg.
-function plainSelect(meta: ModelMeta, s: QueryState, ex: Executor): Query | undefined {
-  // Only the untouched state qualifies (prefetching runs separately): any other field, including
-  // ones added later, means the SQL text differs, so compare every field against EMPTY.
-  for (const k in s) {
-    if (k === 'prefetch') continue
-    const v = s[k as keyof QueryState]
-    if (Array.isArray(v) ? v.length !== 0 : v !== EMPTY[k as keyof QueryState]) return undefined
-  }
-  let shapes = plainShapes.get(meta)
-  if (!shapes) plainShapes.set(meta, (shapes = new Map()))
-  let q = shapes.get(ex.dialect.name)
-  if (!q) shapes.set(ex.dialect.name, (q = ex.dialect.render(buildSelect(meta, s, ex).stmt)))
-  return q
-}
+/** `get({ field: value })` on a unique field: its SQL text per model, dialect and field. */
+const getShapes = new WeakMap<ModelMeta, Record<string, Map<FieldMeta, string>>>()
 
 export class QuerySet<M extends AnyModel, R = Row<M>> implements PromiseLike<R[]>, AsyncIterable<R> {
   readonly model: M
@@ -203,21 +188,32 @@ export class QuerySet<M extends AnyModel, R = Row<M>> implements PromiseLike<R[]
   }
 
   async #fetch(extraLimit?: number, prepared?: Query): Promise<R[]> {
-    if (this.#s.none || this.#s.limit === 0) return []
-    if (this.#s.forUpdate && !inTransaction()) throw new UsageError(`${this.meta.label}: selectForUpdate() needs a transaction: wrap the code in atomic()`)
+    const s = this.#s
+    if (s.none || s.limit === 0) return []
+    if (s.forUpdate && !inTransaction()) throw new UsageError(`${this.meta.label}: selectForUpdate() needs a transaction: wrap the code in atomic()`)
     const ex = currentExecutor()
-    if (!prepared && extraLimit === undefined) prepared = plainSelect(this.meta, this.#s, ex)
-    const { stmt, related } = prepared ? { stmt: undefined, related: [] } : buildSelect(this.meta, this.#s, ex, extraLimit)
-    const rows = await ex.query(prepared ?? ex.dialect.render(stmt!), prepared !== undefined)
-    const valueFields = this.#s.values ? this.#s.values.fields.map((p) => resolvePath(this.meta, p, undefined, true).field) : []
-    const out = readRows(this.meta, this.#s, ex, rows, related, valueFields) as R[]
-    if (this.#s.prefetch.length && out.length && !this.#s.values) await prefetch(this.meta, out as unknown as RowBase[], this.#s.prefetch)
+    const meta = this.meta
+    let out: R[]
+    if (prepared) {
+      out = readRows(meta, s, ex, await ex.query(prepared, true), NO_RELATED, NO_FIELDS) as R[]
+    } else {
+      // Built with Drizzle once per shape; later query sets of the same shape reuse the text.
+      const q = shapedQuery(meta, s, ex, 'select', () => {
+        const { stmt, related } = buildSelect(meta, s, ex, extraLimit)
+        const valueFields = s.values ? s.values.fields.map((p) => resolvePath(meta, p, undefined, true).field) : NO_FIELDS
+        return { ...ex.dialect.render(stmt), related, valueFields }
+      }, extraLimit)
+      const rows = await ex.query({ sql: q.sql, params: q.params }, q.prepare)
+      out = readRows(meta, s, ex, rows, q.related, q.valueFields) as R[]
+    }
+    if (s.prefetch.length && out.length && !s.values) await prefetch(meta, out as unknown as RowBase[], s.prefetch)
     return out
   }
 
   /** Runs the query (once; the result is cached on this query set). */
-  async toArray(): Promise<R[]> {
-    return (this.#cache ??= await this.#fetch())
+  toArray(): Promise<R[]> {
+    if (this.#cache) return Promise.resolve(this.#cache)
+    return this.#fetch().then((rows) => (this.#cache ??= rows))
   }
 
   then<A = R[], B = never>(onfulfilled?: ((value: R[]) => A | PromiseLike<A>) | null, onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
@@ -258,13 +254,13 @@ export class QuerySet<M extends AnyModel, R = Row<M>> implements PromiseLike<R[]
     const v = (cond as Record<string, unknown>)[keys[0]!]
     if (v === null || v === undefined) return undefined
     const ex = currentExecutor()
-    let shapes = getShapes.get(this.meta)
-    if (!shapes) getShapes.set(this.meta, (shapes = new Map()))
-    const key = `${ex.dialect.name}:${fm.name}`
-    let text = shapes.get(key)
+    let byDialect = getShapes.get(this.meta)
+    if (!byDialect) getShapes.set(this.meta, (byDialect = {}))
+    const shapes = (byDialect[ex.dialect.name] ??= new Map())
+    let text = shapes.get(fm)
     if (!text) {
       text = this.orderBy().filter({ [fm.name]: v } as Lookup<M>).#renderForShape(ex)
-      shapes.set(key, text)
+      shapes.set(fm, text)
     }
     return { sql: text, params: [toColumn(ex.dialect, fm, v), MAX_GET_RESULTS] }
   }
@@ -292,7 +288,8 @@ export class QuerySet<M extends AnyModel, R = Row<M>> implements PromiseLike<R[]
     if (this.#cache) return this.#cache.length
     if (this.#s.none) return 0
     const ex = currentExecutor()
-    const [row] = await ex.query(ex.dialect.render(buildCount(this.meta, this.#s, ex)))
+    const q = shapedQuery(this.meta, this.#s, ex, 'count', () => ex.dialect.render(buildCount(this.meta, this.#s, ex)))
+    const [row] = await ex.query({ sql: q.sql, params: q.params }, q.prepare)
     return Number(row![0])
   }
 
@@ -301,7 +298,8 @@ export class QuerySet<M extends AnyModel, R = Row<M>> implements PromiseLike<R[]
     if (this.#cache) return this.#cache.length > 0
     if (this.#s.none) return false
     const ex = currentExecutor()
-    return (await ex.query(ex.dialect.render(buildExists(this.meta, this.#s, ex)))).length > 0
+    const q = shapedQuery(this.meta, this.#s, ex, 'exists', () => ex.dialect.render(buildExists(this.meta, this.#s, ex)))
+    return (await ex.query({ sql: q.sql, params: q.params }, q.prepare)).length > 0
   }
 
   /**

@@ -169,9 +169,15 @@ export class HttpFrontend {
     ;(req as unknown as Record<symbol, unknown>)[CONNECTION_INFO] = connectionInfo(req, this.#trusted, false)
     if (this.#draining || (this.#perConnection > 0 && ++socket[COUNT] >= this.#perConnection)) res.shouldKeepAlive = false
     if (this.#limits.limitRequestBody > 0 && req.headers['transfer-encoding'] !== undefined) this.#limitChunkedBody(req, res)
-    // Deferred one microtask: if the rest of this packet is malformed (a bad chunk after a good
-    // head), the parser's error lands first and the app never sees the request.
-    queueMicrotask(() => this.#callApp(req, res))
+    // Deferred until the parser has finished this packet: if the rest of it is malformed (a bad
+    // chunk after a good head), the parser's error lands first and the app never sees the
+    // request. nextTick with arguments, not queueMicrotask, which wraps every callback in an
+    // AsyncResource.
+    process.nextTick(HttpFrontend.#deferred, this, req, res)
+  }
+
+  static #deferred(front: HttpFrontend, req: http.IncomingMessage, res: http.ServerResponse): void {
+    front.#callApp(req, res)
   }
 
   #callApp(req: http.IncomingMessage, res: http.ServerResponse): void {

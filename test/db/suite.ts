@@ -6,6 +6,7 @@ import {
   atomic, onCommit, withAtomic, q, sum, avg, min, max, count, queryHooks, drizzleTable,
   getObjectOr404, inTransaction, F, type Connection, type Row,
 } from '../../src/db/index.ts'
+import { cachedShapeCount } from '../../src/db/query/shapes.ts'
 import { ALL, Category, Tag, Product, Brand, Shelf, Author, Review, World, Fortune, Node } from './fixtures/shop.ts'
 
 type P = Row<typeof Product>
@@ -527,6 +528,83 @@ export async function modelSuite(t: TestContext, conn: Connection): Promise<void
       const db = drizzle((conn as unknown as { pool: never }).pool)
       const rows = await db.select({ slug: t.slug, price: t.price }).from(t).where(gt(t.stock, 1)).orderBy(t.slug)
       assert.deepEqual(rows, [{ slug: 'tv', price: '499.00' }, { slug: 'wireless-headphones', price: '99.90' }])
+    }
+  })
+
+  await test('query shapes: SQL built once per shape, reused with new parameters; values that change the SQL are other shapes', async () => {
+    const { cable, tv, headphones } = await seed()
+    const seen: { sql: string; params: unknown[]; prepared: boolean }[] = []
+    queryHooks.onQuery = (q, prepared) => void seen.push({ sql: q.sql, params: q.params, prepared: !!prepared })
+    const last = () => seen.at(-1)!
+    try {
+      // filter().first(): one text, two parameter sets, prepared the second time.
+      const shapes = cachedShapeCount(Product.meta)
+      assert.equal((await Product.objects.filter({ slug: 'cable', stock__gte: 0 }).first())!.id, cable.id)
+      const first = last()
+      assert.equal(cachedShapeCount(Product.meta), shapes + 1, 'the parameters collected for the cache matched the ones Drizzle rendered')
+      assert.equal((await Product.objects.filter({ slug: 'tv', stock__gte: 1 }).first())!.id, tv.id)
+      assert.equal(last().sql, first.sql)
+      assert.deepEqual(last().params, ['tv', 1, 1])
+      assert.equal(last().prepared, true)
+      assert.equal(await Product.objects.filter({ slug: 'tv', stock__gte: 3 }).first(), null)
+
+      // NULL compares are IS NULL: another text, and the right rows either way.
+      assert.deepEqual((await Product.objects.filter({ released: null })).map((p) => p.slug).sort(), ['tv', 'wireless-headphones'])
+      const isNull = last().sql
+      assert.deepEqual((await Product.objects.filter({ released: '2024-02-29' })).map((p) => p.slug), ['cable'])
+      assert.notEqual(last().sql, isNull)
+      assert.deepEqual((await Product.objects.filter({ released: null })).map((p) => p.slug).sort(), ['tv', 'wireless-headphones'])
+      assert.equal(last().sql, isNull)
+      assert.equal(await Product.objects.filter({ released__isnull: true }).count(), 2)
+      assert.equal(await Product.objects.filter({ released__isnull: false }).count(), 1)
+      assert.equal(await Product.objects.filter({ released__isnull: true }).count(), 2)
+
+      // in: the list's length is part of the shape (and such statements are not prepared).
+      assert.equal(await Product.objects.filter({ slug__in: ['tv'] }).count(), 1)
+      assert.equal(await Product.objects.filter({ slug__in: ['tv', 'cable'] }).count(), 2)
+      assert.equal(await Product.objects.filter({ slug__in: ['cable', null] }).count(), 1)
+      assert.equal(await Product.objects.filter({ slug__in: [] }).count(), 0)
+      assert.equal(await Product.objects.filter({ slug__in: ['nope', 'tv'] }).count(), 1)
+      // (SQLite reports every statement as prepared: better-sqlite3 keeps a statement cache.)
+      if (dialect === 'postgres') assert.equal(last().prepared, false)
+
+      // Slices: bounds are parameters.
+      const names = async (a: number, b: number) => (await Product.objects.orderBy('slug').slice(a, b)).map((p) => p.slug)
+      assert.deepEqual(await names(0, 1), ['cable'])
+      const noOffset = last().sql
+      assert.deepEqual(await names(1, 3), ['tv', 'wireless-headphones'])
+      const withOffset = last().sql
+      assert.notEqual(withOffset, noOffset)
+      assert.deepEqual(await names(2, 3), ['wireless-headphones'])
+      assert.equal(last().sql, withOffset)
+      assert.deepEqual(await names(0, 2), ['cable', 'tv'])
+      assert.equal(last().sql, noOffset)
+
+      // Patterns are escaped per value through the cache (% is a literal in the first name).
+      assert.equal(await Product.objects.filter({ name__contains: '50%' }).count(), 1)
+      assert.equal(await Product.objects.filter({ name__contains: 'Head' }).count(), 1)
+      assert.equal(await Product.objects.filter({ name__contains: 'head' }).count(), 0)
+      assert.equal(await Product.objects.filter({ name__icontains: 'head' }).count(), 1)
+      assert.equal(await Product.objects.filter({ name__icontains: '50%' }).count(), 1)
+      assert.equal(await Product.objects.filter({ name__icontains: '5_%' }).count(), 0)
+
+      // Q trees, exists, relations, values.
+      const orQ = (a: string, b: string) => Product.objects.filter(q.or({ slug: a }, q.not({ stock__lt: b === 'x' ? 100 : 3 })))
+      assert.equal(await orQ('cable', 'x').count(), 1)
+      assert.equal(await orQ('tv', 'y').count(), 2)
+      assert.equal(await Product.objects.filter({ category__name: 'Audio' }).exists(), true)
+      assert.equal(await Product.objects.filter({ category__name: 'Nope' }).exists(), false)
+      assert.deepEqual(await Product.objects.filter({ stock__gt: 1 }).orderBy('slug').valuesList(['slug'], { flat: true }), ['tv', 'wireless-headphones'])
+      assert.deepEqual(await Product.objects.filter({ stock__gt: 4 }).orderBy('slug').valuesList(['slug'], { flat: true }), ['wireless-headphones'])
+      assert.equal((await Product.objects.filter({ tags__name: 'new' }).first())!.id, headphones.id)
+      assert.equal((await Product.objects.filter({ tags__name: 'sale' }).orderBy('-slug').first())!.id, headphones.id)
+
+      // F() expressions are not cached (built every time) and still work.
+      const before = cachedShapeCount(Product.meta)
+      assert.equal(await Product.objects.filter({ stock__gt: F('stock').minus(1) }).count(), 3)
+      assert.equal(cachedShapeCount(Product.meta), before)
+    } finally {
+      queryHooks.onQuery = undefined
     }
   })
 }

@@ -261,3 +261,23 @@ test('precompile() compiles every template at startup and reports broken ones', 
   assert.ok(r.errors[0] instanceof TemplateError)
   assert.equal((r.errors[0] as TemplateError).templateName, 'bad.html')
 })
+
+test('loop variables in array, pair and nested loops (one binding call per iteration)', () => {
+  const dir = tmp({
+    'l.html': '{% for x in xs %}[{{ x }}:{{ loop.index }},{{ loop.index0 }},{{ loop.revindex }},{{ loop.revindex0 }},{{ loop.first }},{{ loop.last }},{{ loop.length }}]{% else %}none{% endfor %}',
+    'pairs.html': '{% for k, v in obj %}{{ k }}={{ v }}@{{ loop.index }}/{{ loop.length }}{{ "," if not loop.last }}{% endfor %}',
+    'nested.html': '{% for a in outer %}{% set o = loop %}{% for b in a %}{{ o.index }}.{{ loop.index }}{{ b }} {% endfor %}|{{ loop.index }}{% endfor %}',
+  })
+  const t = createTemplateEngine({ dirs: [dir] })
+  assert.equal(t.render('l.html', { xs: ['a', 'b', 'c'] }), '[a:1,0,3,2,true,false,3][b:2,1,2,1,false,false,3][c:3,2,1,0,false,true,3]')
+  assert.equal(t.render('l.html', { xs: [] }), 'none')
+  assert.equal(t.render('pairs.html', { obj: { x: 1, y: 2 } }), 'x=1@1/2,y=2@2/2')
+  assert.equal(t.render('nested.html', { outer: [['p', 'q'], ['r']] }), '1.1p 1.2q |12.1r |2')
+})
+
+test('autoescape escapes & " \' < > and backslash like nunjucks; clean strings pass unchanged', () => {
+  const dir = tmp({ 'e.html': '{{ a }}|{{ b }}|{{ n }}|{{ c | escape }}' })
+  const t = createTemplateEngine({ dirs: [dir] })
+  assert.equal(t.render('e.html', { a: 'plain text — ünïcode フ', b: `x&"'<>\\y<<`, n: 42, c: '<i>' }),
+    'plain text — ünïcode フ|x&amp;&quot;&#39;&lt;&gt;&#92;y&lt;&lt;|42|&lt;i&gt;')
+})

@@ -10,7 +10,8 @@ import type { Aggregate } from './aggregates.ts'
 import { FieldError } from '../errors.ts'
 import { FieldRef } from './expressions.ts'
 import { instantiate } from './write.ts'
-import { STATE, type RowBase } from '../instance.ts'
+import { STATE, ensureReverseAccessors, type RowBase } from '../instance.ts'
+import { registryStamp } from '../meta.ts'
 
 export interface QueryState {
   where: WhereNode[]
@@ -179,11 +180,15 @@ export function readRows(meta: ModelMeta, s: QueryState, ex: Executor, rows: unk
     if (v.mode === 'list') return rows.map((arr) => arr.map((_, i) => conv(arr, i)))
     return rows.map((arr) => Object.fromEntries(v.fields.map((f, i) => [f, conv(arr, i)])))
   }
-  return rows.map((arr) => {
-    const row = instantiate(meta, ex.dialect, arr)
+  ensureReverseAccessors(meta.rowClass, meta, registryStamp())
+  const out: RowBase[] = new Array(rows.length)
+  for (let i = 0; i < rows.length; i++) {
+    const arr = rows[i]!
+    const row = instantiate(meta, ex.dialect, arr, 0, true)
     for (const r of related) attachRelated(row, meta, r.chain, ex, arr, r.start)
-    return row
-  })
+    out[i] = row
+  }
+  return out
 }
 
 function attachRelated(row: RowBase, meta: ModelMeta, chain: string[], ex: Executor, arr: unknown[], start: number): void {

@@ -37,12 +37,13 @@ export const q = {
 
 /** Converts a condition to a node with every leaf resolved against `meta` (throws FieldError). */
 export function bindCondition(meta: ModelMeta, c: Condition): WhereNode {
-  const bind = (n: WhereNode): WhereNode => {
-    switch (n.kind) {
-      case 'leaf': return { ...n, resolved: resolvePath(meta, n.path, n.value) }
-      case 'not': return { kind: 'not', child: bind(n.child) }
-      default: return { kind: n.kind, children: n.children.map(bind) }
-    }
+  return bindNode(meta, toNode(c))
+}
+
+function bindNode(meta: ModelMeta, n: WhereNode): WhereNode {
+  switch (n.kind) {
+    case 'leaf': return { ...n, resolved: resolvePath(meta, n.path, n.value) }
+    case 'not': return { kind: 'not', child: bindNode(meta, n.child) }
+    default: return { kind: n.kind, children: n.children.map((c) => bindNode(meta, c)) }
   }
-  return bind(toNode(c))
 }

@@ -8,10 +8,13 @@ import { registryStamp } from '../meta.ts'
 import { STATE, ensureReverseAccessors, type RowBase } from '../instance.ts'
 import { id } from './compiler.ts'
 
-/** A row object from a result array starting at `start`. */
-export function instantiate(meta: ModelMeta, dialect: Dialect, arr: unknown[], start = 0): RowBase {
+/**
+ * A row object from a result array starting at `start`. `accessorsChecked`: the caller already
+ * called ensureReverseAccessors for this model (once for a whole result set).
+ */
+export function instantiate(meta: ModelMeta, dialect: Dialect, arr: unknown[], start = 0, accessorsChecked = false): RowBase {
   const cls = meta.rowClass
-  ensureReverseAccessors(cls, meta, registryStamp())
+  if (!accessorsChecked) ensureReverseAccessors(cls, meta, registryStamp())
   const row = new cls() as unknown as Record<string, unknown>
   const fields = meta.fields
   for (let i = 0; i < fields.length; i++) row[fields[i]!.attname] = dialect.fromDb(fields[i]!, arr[start + i])

@@ -7,13 +7,25 @@ import { join, relative, sep } from 'node:path'
 import { DirLoader } from './loader.ts'
 import { TemplateDoesNotExist, TemplateError, wrapNunjucksError } from './errors.ts'
 
-// Nunjucks' Frame.set splits every variable name on '.' (a `for` loop sets 8 names per item:
-// the loop variable and loop.index, loop.first, …), about a third of a small loop's render time.
-// Same behaviour, minus the split for plain names and with dotted names split once.
+// Speed-ups of Nunjucks' hot paths, with the same output. They patch the shared nunjucks module
+// (its runtime, compiler and lib objects are module singletons), so every Environment gets them.
+//
+// 1. Frame.set splits every variable name on '.' (a `for` loop sets 8 names per item: the loop
+//    variable and loop.index, loop.first, …). Plain names skip the split; dotted ones split once.
+// 2. The compiler emits seven `frame.set("loop.<name>", …)` calls per loop iteration; it now emits
+//    one call that writes the same seven properties of the frame's `loop` object (created the same
+//    way: a plain object in the loop's own frame, updated in place on every iteration).
+// 3. Autoescape ran a global regex replace with a callback over every value output, also over
+//    the many that contain nothing to escape; the replacement scans first and returns such strings
+//    as they are, and escapes the same six characters to the same entities otherwise.
+type FrameLike = { variables: Record<string, unknown>; set(name: string, val: unknown, resolveUp?: boolean): void }
 {
-  const runtime = (nunjucks as unknown as { runtime: { Frame: { prototype: Record<string, unknown> } } }).runtime
-  const proto = runtime.Frame.prototype as { set(this: FrameLike, name: string, val: unknown, resolveUp?: boolean): void; resolve(name: string, forWrite: boolean): FrameLike | undefined }
-  type FrameLike = { variables: Record<string, unknown>; set: typeof proto.set; resolve: typeof proto.resolve }
+  const nj = nunjucks as unknown as {
+    runtime: { Frame: { prototype: FrameLike }; causewayLoopBindings?: (frame: FrameLike, i: number, len: number) => void }
+    compiler: { Compiler: { prototype: { _emitLine(code: string): void; _emitLoopBindings(node: unknown, arr: string, i: string, len: string): void } } }
+    lib: { escape(s: string): string }
+  }
+  const proto = nj.runtime.Frame.prototype
   const original = proto.set
   const split = new Map<string, string[]>()
   proto.set = function set(this: FrameLike, name, val, resolveUp) {
@@ -32,6 +44,41 @@ import { TemplateDoesNotExist, TemplateError, wrapNunjucksError } from './errors
     }
     ;(obj as Record<string, unknown>)[parts[parts.length - 1]!] = val
   }
+
+  nj.runtime.causewayLoopBindings = (frame, i, len) => {
+    const vars = frame.variables as Record<string, LoopVars | undefined>
+    let loop = vars.loop
+    if (!loop) vars.loop = loop = {} as LoopVars
+    loop.index = i + 1
+    loop.index0 = i
+    loop.revindex = len - i
+    loop.revindex0 = len - i - 1
+    loop.first = i === 0
+    loop.last = i === len - 1
+    loop.length = len
+  }
+  // `arr` is unused by the original too; `i` and `len` are the names of the generated variables.
+  nj.compiler.Compiler.prototype._emitLoopBindings = function (this: { _emitLine(code: string): void }, _node: unknown, _arr: string, i: string, len: string) {
+    this._emitLine(`runtime.causewayLoopBindings(frame, ${i}, ${len});`)
+  }
+
+  nj.lib.escape = escapeHtml
+}
+
+interface LoopVars { index: number; index0: number; revindex: number; revindex0: number; first: boolean; last: boolean; length: number }
+
+const NEEDS_ESCAPE = /[&"'<>\\]/
+const ESCAPABLE = /[&"'<>\\]/g
+const ENTITY: Record<string, string> = { '&': '&amp;', '"': '&quot;', "'": '&#39;', '<': '&lt;', '>': '&gt;', '\\': '&#92;' }
+const entity = (c: string): string => ENTITY[c]!
+
+/**
+ * Nunjucks' escaping (the same characters and entities as its `lib.escape`): `&"'<>` and
+ * backslash. Strings without any of them, the common case, come back as they are.
+ * @example escapeHtml('<b>') // '&lt;b&gt;'
+ */
+export function escapeHtml(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? s.replace(ESCAPABLE, entity) : s
 }
 
 /** What a template engine needs from a backend (Django's template backend). */

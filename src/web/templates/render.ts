@@ -8,7 +8,12 @@ import type { HttpRequest } from '../request.ts'
  * const product: View<{ slug: string }> = async (req, { slug }) =>
  *   render(req, 'shop/product.html', { product: await Product.objects.get({ slug }) })
  */
-export async function render(req: HttpRequest, name: string, context: Record<string, unknown> = {}, init?: ResponseInit): Promise<HttpResponse> {
-  const body = await req.app.templates.render(name, context, req)
-  return html(body, init)
+export function render(req: HttpRequest, name: string, context: Record<string, unknown> = {}, init?: ResponseInit): Promise<HttpResponse> {
+  try {
+    const body = req.app.templates.render(name, context, req)
+    // A synchronous render (no async context processor) answers without another await.
+    return typeof body === 'string' ? Promise.resolve(html(body, init)) : Promise.resolve(body).then((b) => html(b, init))
+  } catch (e) {
+    return Promise.reject(e)
+  }
 }
