@@ -152,6 +152,44 @@ test('errors thrown in a layer become a response at that boundary; the layers ab
   }
 })
 
+test('the outermost layer converts its errors too; handlers without async may return a response or a thenable', async () => {
+  const outer: Middleware = {
+    name: 'outer',
+    wrap: (next) => ((req: HttpRequest) => {
+      if (req.query.has('throw')) throw new Error('outer threw before next')
+      if (req.query.has('reject')) return Promise.reject(new HttpError(409, 'outer rejected'))
+      if (req.query.has('nothing')) return undefined
+      if (req.query.has('short')) return text('short-circuit')
+      return next(req)
+    }) as never,
+  }
+  // A plain (non-async) layer returning a foreign thenable resolving to the response below.
+  const thenable: Middleware = {
+    name: 'thenable',
+    wrap: (next) => ((req: HttpRequest) => ({ then: (ok: (r: HttpResponse) => void, fail: (e: unknown) => void) => next(req).then(ok, fail) })) as never,
+  }
+  const { app, logger } = testApp([{ route: 'x/', view: () => text('view') }], { middleware: [outer, thenable] })
+  const c = new Client(app)
+  try {
+    assert.equal((await c.get('/x/')).text, 'view')
+    assert.equal((await c.get('/x/?short')).text, 'short-circuit')
+    const threw = await c.get('/x/?throw')
+    assert.equal(threw.status, 500)
+    assert.equal((logger.records.at(-1)!.error as Error).message, 'outer threw before next')
+    const rejected = await c.get('/x/?reject')
+    assert.equal(rejected.status, 409)
+    assert.match(rejected.text, /outer rejected/)
+    const nothing = await c.get('/x/?nothing')
+    assert.equal(nothing.status, 500)
+    assert.match(String((logger.records.at(-1)!.error as Error).message), /Middleware 'outer' returned undefined/)
+    // The same through app.run (the fetch adapter's path), which guards every layer itself.
+    const res = await app.fetch(new Request('http://localhost/x/?nothing'))
+    assert.equal(res.status, 500)
+  } finally {
+    await c.close()
+  }
+})
+
 test('wrap returning null means not used (and its hooks are skipped); bad middleware is a ConfigError', async () => {
   const trace: string[] = []
   const off: Middleware = { name: 'off', wrap: () => null, view: () => { trace.push('off:view') } }
