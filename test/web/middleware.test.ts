@@ -114,6 +114,38 @@ test('a view hook that returns a response skips the later hooks and the view; ex
   }
 })
 
+test('exception hooks without view hooks: a throw, a rejection or a non-response from the view; a failing hook', async () => {
+  const trace: string[] = []
+  const routes = [
+    { route: 'sync/', view: () => { throw new Error('sync threw') } },
+    { route: 'async/', view: async () => { throw new Error('async rejected') } },
+    { route: 'none/', view: (() => undefined) as never },
+    { route: 'ok/', view: async () => text('fine') },
+  ]
+  const { app, logger } = testApp(routes, {
+    middleware: [
+      tracer('A', trace, { exception: (_req, e) => { trace.push(`A:exception(${(e as Error).message.slice(0, 20)})`); return text('A handled', { status: 503 }) } }),
+      tracer('B', trace, { exception: (req, e) => { if (req.query.has('hookfails')) throw new Error('hook failed'); trace.push(`B:exception(${(e as Error).message.slice(0, 20)})`) } }),
+    ],
+  })
+  const c = new Client(app)
+  try {
+    for (const [path, msg] of [['/sync/', 'sync threw'], ['/async/', 'async rejected'], ['/none/', "The view for 'none/'"]] as const) {
+      trace.length = 0
+      const r = await c.get(path)
+      assert.equal(r.status, 503, path)
+      assert.equal(r.text, 'A handled')
+      assert.deepEqual(trace, ['A:request', 'B:request', `B:exception(${msg.slice(0, 20)})`, `A:exception(${msg.slice(0, 20)})`, 'B:response(503)', 'A:response(503)'], path)
+    }
+    assert.equal((await c.get('/ok/')).text, 'fine')
+    const failed = await c.get('/sync/?hookfails')
+    assert.equal(failed.status, 500)
+    assert.equal((logger.records.at(-1)!.error as Error).message, 'hook failed')
+  } finally {
+    await c.close()
+  }
+})
+
 test('errors thrown in a layer become a response at that boundary; the layers above still see a response', async () => {
   const trace: string[] = []
   const broken: Middleware = {
