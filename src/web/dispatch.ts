@@ -4,7 +4,7 @@ import { HttpError, methodNotAllowed } from './http-error.ts'
 import { HttpResponse } from './response.ts'
 import { isResponse, type ErrorHandler, type ExceptionHook, type ViewHook } from './middleware.ts'
 import type { HttpRequest } from './request.ts'
-import type { Handler, Resolver, ResolveMethodNotAllowed, ResolveNotFound, ResolveResult } from './types.ts'
+import type { Handler, Resolver, ResolverMatch, ResolveMethodNotAllowed, ResolveNotFound, ResolveResult } from './types.ts'
 import { recordRoute, traceHook, traceResolve, traceView } from './journey.ts'
 
 export interface DispatchHooks {
@@ -20,7 +20,7 @@ const escapeLeadingSlashes = (p: string) => (p.startsWith('//') ? '/%2F' + p.sli
 
 /**
  * The base handler. It is the innermost layer boundary, so it converts its own errors with
- * `onError`: one async frame per request (no separate guard around it).
+ * `onError` (no separate guard around it).
  */
 export function makeDispatch(urls: Resolver, hooks: DispatchHooks, settings: { APPEND_SLASH: boolean; DEBUG: boolean }, onError: ErrorHandler): Handler {
   function resolve(req: HttpRequest): ResolveResult {
@@ -29,9 +29,60 @@ export function makeDispatch(urls: Resolver, hooks: DispatchHooks, settings: { A
     return r
   }
 
-  // A recorded request (req.journeySpan set) runs each step in its journey span; the closures
-  // below are made for recorded requests only.
-  return async function dispatch(req: HttpRequest): Promise<HttpResponse> {
+  const notAResponse = (r: ResolverMatch, res: unknown) =>
+    new TypeError(`The view for '${r.route}'${r.name ? ` (${r.name})` : ''} returned ${res === undefined ? 'undefined' : typeof res} instead of an HttpResponse. Did you forget a return statement?`)
+
+  /** An error from the view: the exception hooks may answer it (bottom-up), else the error page. */
+  async function viewFailed(req: HttpRequest, e: unknown): Promise<HttpResponse> {
+    try {
+      const { exceptionHooks } = hooks
+      for (let i = 0; i < exceptionHooks.length; i++) {
+        const handled = await exceptionHooks[i]!(req, e)
+        if (handled) return handled
+      }
+    } catch (hookError) {
+      return onError(req, hookError)
+    }
+    return onError(req, e)
+  }
+
+  async function awaitView(req: HttpRequest, r: ResolverMatch, out: Promise<unknown>): Promise<HttpResponse> {
+    let res: unknown
+    try {
+      res = await out
+    } catch (e) {
+      return viewFailed(req, e)
+    }
+    return isResponse(res) ? res : viewFailed(req, notAResponse(r, res))
+  }
+
+  /**
+   * The common case, an unrecorded request and no view hooks, in plain code: no async frame of
+   * its own, so a view that answers at once costs no promise reaction here.
+   */
+  function dispatch(req: HttpRequest): Promise<HttpResponse> {
+    if (req.journeySpan || hooks.viewHooks.length > 0) return dispatchInSteps(req)
+    let r: ResolveResult
+    try {
+      r = resolve(req)
+      if (r.kind !== 'match') return Promise.resolve(notMatched(req, r))
+    } catch (e) {
+      return onError(req, e)
+    }
+    req.resolverMatch = r
+    let out: unknown
+    try {
+      out = r.view(req, r.params)
+    } catch (e) {
+      return viewFailed(req, e)
+    }
+    if (out instanceof Promise) return awaitView(req, r, out)
+    return isResponse(out) ? Promise.resolve(out) : viewFailed(req, notAResponse(r, out))
+  }
+
+  // Every step, for a request with view hooks or a recorded request (req.journeySpan set: each
+  // step runs in its journey span; the closures below are made for recorded requests only).
+  async function dispatchInSteps(req: HttpRequest): Promise<HttpResponse> {
     const traced = req.journeySpan
     try {
       const r = traced ? traceResolve(req, resolve) : resolve(req)
@@ -49,9 +100,7 @@ export function makeDispatch(urls: Resolver, hooks: DispatchHooks, settings: { A
           ? traceView(r, () => r.view(req, r.params))
           : r.view(req, r.params)
         const res = out instanceof Promise ? await out : out
-        if (!isResponse(res)) {
-          throw new TypeError(`The view for '${r.route}'${r.name ? ` (${r.name})` : ''} returned ${res === undefined ? 'undefined' : typeof res} instead of an HttpResponse. Did you forget a return statement?`)
-        }
+        if (!isResponse(res)) throw notAResponse(r, res)
         return res
       } catch (e) {
         for (let i = 0; i < exceptionHooks.length; i++) {
@@ -65,6 +114,8 @@ export function makeDispatch(urls: Resolver, hooks: DispatchHooks, settings: { A
       return onError(req, e)
     }
   }
+
+  return dispatch
 
   /** 405, the APPEND_SLASH redirect, or 404 (with the patterns tried, for the DEBUG page). */
   function notMatched(req: HttpRequest, r: ResolveNotFound | ResolveMethodNotAllowed): HttpResponse {

@@ -21,22 +21,41 @@ function describe(v: unknown): string {
   return v === undefined ? 'undefined' : v === null ? 'null' : typeof v === 'object' ? `an object (${(v as object).constructor?.name ?? 'Object'})` : typeof v
 }
 
+/** The error a layer boundary raises when a handler gave something other than a response. */
+export function notAResponse(layer: string, res: unknown): TypeError {
+  return new TypeError(`${layer} returned ${describe(res)} instead of an HttpResponse. Did you forget to \`return await next(req)\`?`)
+}
+
 /**
  * Wraps a handler so that whatever happens inside, a response comes out. With `trace`, a recorded
  * request runs the layer inside its journey span (an unrecorded one only tests one field).
+ *
+ * Not an async function: one `then` on the inner promise is the whole cost of a boundary (an
+ * async wrapper costs a promise, an await and a resumable frame more, per layer, per request).
  */
 export function guard(inner: Handler, layer: string, onError: ErrorHandler, trace?: LayerTrace): Handler {
-  return async (req) => {
+  return (req) => {
+    let out: Promise<HttpResponse> | HttpResponse
     try {
-      const res = await (trace !== undefined && req.journeySpan ? traceLayer(req, inner, trace) : inner(req))
-      if (!isResponse(res)) {
-        throw new TypeError(`${layer} returned ${describe(res)} instead of an HttpResponse. Did you forget to \`return await next(req)\`?`)
-      }
-      return res
+      out = trace !== undefined && req.journeySpan ? traceLayer(req, inner, trace) : inner(req)
     } catch (e) {
       return onError(req, e)
     }
+    // A handler written without `async` may return the response (or another thenable) itself.
+    if (!(out instanceof Promise)) {
+      if (isResponse(out)) return Promise.resolve(out)
+      if (!isThenable(out)) return onError(req, notAResponse(layer, out))
+      out = Promise.resolve(out)
+    }
+    return out.then(
+      (res) => (isResponse(res) ? res : onError(req, notAResponse(layer, res))),
+      (e: unknown) => onError(req, e),
+    )
   }
+}
+
+function isThenable(v: unknown): v is PromiseLike<HttpResponse> {
+  return typeof v === 'object' && v !== null && typeof (v as PromiseLike<unknown>).then === 'function'
 }
 
 export interface Onion {
@@ -50,6 +69,12 @@ export interface Onion {
   /** The middleware name of each hook (journey span names), parallel to the hook lists. */
   viewHookNames: string[]
   exceptionHookNames: string[]
+  /**
+   * The outermost middleware's own handler (not guarded) and its layer name, for the app's
+   * node:http path, which does that boundary's work itself (one promise less per request).
+   * Undefined without middleware.
+   */
+  outermost?: { handler: Handler; layer: string }
 }
 
 /**
@@ -63,6 +88,7 @@ export function buildOnion(middleware: readonly Middleware[], base: Handler, set
   let handler: Handler = (req) => (req.journeySpan && baseTrace.marks ? traceBase(req, base) : base(req))
   const used: Middleware[] = []
   const traces: LayerTrace[] = []
+  let outermost: Onion['outermost']
   middleware.forEach((mw, i) => {
     if (!mw || typeof mw.wrap !== 'function' || typeof mw.name !== 'string') {
       throw new ConfigError(`app.middleware[${i}]`, 'a middleware is an object { name, wrap(next, settings) } (did you pass the module instead of its export?)')
@@ -76,7 +102,8 @@ export function buildOnion(middleware: readonly Middleware[], base: Handler, set
       throw new ConfigError(`app.middleware[${i}] (${mw.name})`, `wrap() returned ${describe(h)}; it must return a handler (req) => Promise<HttpResponse>, or null when not used`)
     }
     const trace: LayerTrace = { name: `middleware ${mw.name}`, middleware: mw.name, marks: true }
-    handler = guard(h, `Middleware '${mw.name}'`, onError, trace)
+    outermost = { handler: h, layer: `Middleware '${mw.name}'` }
+    handler = guard(h, outermost.layer, onError, trace)
     used.unshift(mw)
     traces.unshift(trace)
   }
@@ -89,5 +116,5 @@ export function buildOnion(middleware: readonly Middleware[], base: Handler, set
   const exceptionHookNames: string[] = []
   for (const mw of used) if (mw.view) { viewHooks.push(mw.view.bind(mw)); viewHookNames.push(mw.name) }
   for (let i = used.length - 1; i >= 0; i--) if (used[i]!.exception) { exceptionHooks.push(used[i]!.exception!.bind(used[i]!)); exceptionHookNames.push(used[i]!.name) }
-  return { handler, used, viewHooks, exceptionHooks, viewHookNames, exceptionHookNames }
+  return { handler, used, viewHooks, exceptionHooks, viewHookNames, exceptionHookNames, outermost }
 }

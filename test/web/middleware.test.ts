@@ -114,6 +114,38 @@ test('a view hook that returns a response skips the later hooks and the view; ex
   }
 })
 
+test('exception hooks without view hooks: a throw, a rejection or a non-response from the view; a failing hook', async () => {
+  const trace: string[] = []
+  const routes = [
+    { route: 'sync/', view: () => { throw new Error('sync threw') } },
+    { route: 'async/', view: async () => { throw new Error('async rejected') } },
+    { route: 'none/', view: (() => undefined) as never },
+    { route: 'ok/', view: async () => text('fine') },
+  ]
+  const { app, logger } = testApp(routes, {
+    middleware: [
+      tracer('A', trace, { exception: (_req, e) => { trace.push(`A:exception(${(e as Error).message.slice(0, 20)})`); return text('A handled', { status: 503 }) } }),
+      tracer('B', trace, { exception: (req, e) => { if (req.query.has('hookfails')) throw new Error('hook failed'); trace.push(`B:exception(${(e as Error).message.slice(0, 20)})`) } }),
+    ],
+  })
+  const c = new Client(app)
+  try {
+    for (const [path, msg] of [['/sync/', 'sync threw'], ['/async/', 'async rejected'], ['/none/', "The view for 'none/'"]] as const) {
+      trace.length = 0
+      const r = await c.get(path)
+      assert.equal(r.status, 503, path)
+      assert.equal(r.text, 'A handled')
+      assert.deepEqual(trace, ['A:request', 'B:request', `B:exception(${msg.slice(0, 20)})`, `A:exception(${msg.slice(0, 20)})`, 'B:response(503)', 'A:response(503)'], path)
+    }
+    assert.equal((await c.get('/ok/')).text, 'fine')
+    const failed = await c.get('/sync/?hookfails')
+    assert.equal(failed.status, 500)
+    assert.equal((logger.records.at(-1)!.error as Error).message, 'hook failed')
+  } finally {
+    await c.close()
+  }
+})
+
 test('errors thrown in a layer become a response at that boundary; the layers above still see a response', async () => {
   const trace: string[] = []
   const broken: Middleware = {
@@ -147,6 +179,44 @@ test('errors thrown in a layer become a response at that boundary; the layers ab
     assert.equal(forgot.status, 500)
     const last = logger.records.at(-1)!
     assert.match(String((last.error as Error).message), /Middleware 'forgetful' returned undefined.*forget to `return await next\(req\)`/)
+  } finally {
+    await c.close()
+  }
+})
+
+test('the outermost layer converts its errors too; handlers without async may return a response or a thenable', async () => {
+  const outer: Middleware = {
+    name: 'outer',
+    wrap: (next) => ((req: HttpRequest) => {
+      if (req.query.has('throw')) throw new Error('outer threw before next')
+      if (req.query.has('reject')) return Promise.reject(new HttpError(409, 'outer rejected'))
+      if (req.query.has('nothing')) return undefined
+      if (req.query.has('short')) return text('short-circuit')
+      return next(req)
+    }) as never,
+  }
+  // A plain (non-async) layer returning a foreign thenable resolving to the response below.
+  const thenable: Middleware = {
+    name: 'thenable',
+    wrap: (next) => ((req: HttpRequest) => ({ then: (ok: (r: HttpResponse) => void, fail: (e: unknown) => void) => next(req).then(ok, fail) })) as never,
+  }
+  const { app, logger } = testApp([{ route: 'x/', view: () => text('view') }], { middleware: [outer, thenable] })
+  const c = new Client(app)
+  try {
+    assert.equal((await c.get('/x/')).text, 'view')
+    assert.equal((await c.get('/x/?short')).text, 'short-circuit')
+    const threw = await c.get('/x/?throw')
+    assert.equal(threw.status, 500)
+    assert.equal((logger.records.at(-1)!.error as Error).message, 'outer threw before next')
+    const rejected = await c.get('/x/?reject')
+    assert.equal(rejected.status, 409)
+    assert.match(rejected.text, /outer rejected/)
+    const nothing = await c.get('/x/?nothing')
+    assert.equal(nothing.status, 500)
+    assert.match(String((logger.records.at(-1)!.error as Error).message), /Middleware 'outer' returned undefined/)
+    // The same through app.run (the fetch adapter's path), which guards every layer itself.
+    const res = await app.fetch(new Request('http://localhost/x/?nothing'))
+    assert.equal(res.status, 500)
   } finally {
     await c.close()
   }

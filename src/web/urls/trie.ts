@@ -108,6 +108,29 @@ export class SegmentTrie<E extends Endpoint> {
     return st.best ? { endpoint: st.best, values: st.bestValues } : null
   }
 
+  /**
+   * The endpoints at the end of `path`'s chain of static segments, when nothing else can match
+   * `path`: no converter segment or tail along the way accepts the text (regexes only, converters
+   * are not called). Null otherwise. For a path like that, match() is the first of these endpoints
+   * that allows the method, so the resolver may look it up in a table built once.
+   */
+  staticOnly(path: string): E[] | null {
+    let node = this.#root
+    let pos = 0
+    while (pos !== -1) {
+      const slash = path.indexOf('/', pos)
+      const seg = slash === -1 ? path.slice(pos) : path.slice(pos, slash)
+      for (const edge of node.dynamic) if (edge.regex.test(seg)) return null
+      const rest = path.slice(pos)
+      for (const tail of node.tails) if (tail.regex.test(rest)) return null
+      const child = node.static.get(seg)
+      if (child === undefined) return null
+      node = child
+      pos = slash === -1 ? -1 : slash + 1
+    }
+    return node.endpoints.length > 0 ? node.endpoints.slice() : null
+  }
+
   /** Every endpoint whose route matches `path`, whatever its methods (for 405's Allow). */
   matchAll(path: string): E[] {
     const st: SearchState<E> = { method: null, best: null, bestIndex: Infinity, bestValues: [], values: [], all: [] }
