@@ -48,15 +48,18 @@ test('HUP under continuous load: zero failed requests and every worker replaced'
     // Both old workers drained and exited.
     for (const pid of before) await srv.waitFor(new RegExp(`Worker exiting \\(pid: ${pid}, reload\\)`), 30_000, mark)
     await load.progress(300)
-    await fresh.progress(20)
+    await fresh.progress(60)
     const stats = await load.stop()
     const freshStats = await fresh.stop()
+    // Kept-alive connections may all land on whichever new worker listened first; the one-shot
+    // connections keep arriving, so between them every new worker is reached.
+    const served = new Set([...stats.pids, ...freshStats.pids])
     assert.equal(stats.failed, 0, `no failures: ${show(stats)}`)
     assert.equal(freshStats.failed, 0, `no failures on new connections: ${show(freshStats)}`)
     const after = await childPids(srv.proc.pid!)
     assert.equal(after.length, 2)
     for (const pid of before) assert.ok(!after.includes(pid), 'all workers replaced')
-    for (const pid of after) assert.ok(stats.pids.has(pid), `new worker ${pid} served requests`)
+    for (const pid of after) assert.ok(served.has(pid), `new worker ${pid} served requests`)
   } finally {
     await srv.stop()
   }
