@@ -41,6 +41,21 @@ export interface CookieOptions {
   partitioned?: boolean
 }
 
+/**
+ * The options of a cookie a middleware sets from its `<PREFIX>_COOKIE_PATH/DOMAIN/SECURE/HTTPONLY/SAMESITE`
+ * settings (Django's naming for the session and CSRF cookies); '' domain and samesite mean "not sent".
+ * @example cookieOptionsFromSettings(settings, 'SESSION') // { path: '/', domain: undefined, secure: false, httpOnly: true, sameSite: 'Lax' }
+ */
+export function cookieOptionsFromSettings(settings: Record<string, any>, prefix: string): CookieOptions {
+  return {
+    path: settings[`${prefix}_COOKIE_PATH`],
+    domain: settings[`${prefix}_COOKIE_DOMAIN`] || undefined,
+    secure: settings[`${prefix}_COOKIE_SECURE`],
+    httpOnly: settings[`${prefix}_COOKIE_HTTPONLY`],
+    sameSite: (settings[`${prefix}_COOKIE_SAMESITE`] || false) as CookieOptions['sameSite'],
+  }
+}
+
 const NAME_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 const DOMAIN_RE = /^\.?[a-z0-9.-]+$/i
 const PATH_RE = /^[\x20-\x3a\x3c-\x7e]*$/ // printable, no ';'

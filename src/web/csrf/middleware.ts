@@ -5,7 +5,7 @@ import type { Middleware } from '../types.ts'
 import type { WebSettings } from '../settings.ts'
 import type { HttpRequest } from '../request.ts'
 import { HttpResponse, html } from '../response.ts'
-import type { CookieOptions } from '../cookies.ts'
+import { cookieOptionsFromSettings, type CookieOptions } from '../cookies.ts'
 import { escapeHtml } from '../escape.ts'
 import { maybeSession } from '../sessions/session.ts'
 import { csrfSettingsTable } from './settings.ts'
@@ -80,11 +80,7 @@ export const csrfMiddleware: Middleware = {
     const useSessions: boolean = settings.CSRF_USE_SESSIONS
     const cookieName: string = settings.CSRF_COOKIE_NAME
     const cookie: CookieOptions = {
-      path: settings.CSRF_COOKIE_PATH,
-      domain: settings.CSRF_COOKIE_DOMAIN || undefined,
-      secure: settings.CSRF_COOKIE_SECURE,
-      httpOnly: settings.CSRF_COOKIE_HTTPONLY,
-      sameSite: (settings.CSRF_COOKIE_SAMESITE || false) as CookieOptions['sameSite'],
+      ...cookieOptionsFromSettings(settings, 'CSRF'),
       ...(settings.CSRF_COOKIE_AGE > 0 && { maxAge: settings.CSRF_COOKIE_AGE }),
     }
     return async (req: HttpRequest) => {

@@ -4,7 +4,7 @@ import type { Middleware } from '../types.ts'
 import type { WebSettings } from '../settings.ts'
 import type { HttpRequest } from '../request.ts'
 import type { HttpResponse } from '../response.ts'
-import type { CookieOptions } from '../cookies.ts'
+import { cookieOptionsFromSettings, type CookieOptions } from '../cookies.ts'
 import { ConfigError } from '../../errors.ts'
 import { Session, type SessionPolicy } from './session.ts'
 import type { SessionStore } from './store.ts'
@@ -60,13 +60,7 @@ export function createSessionMiddleware(opts: SessionMiddlewareOptions = {}): Mi
       const policy: SessionPolicy = { age: settings.SESSION_COOKIE_AGE, idle: settings.SESSION_IDLE_TIMEOUT }
       const everyRequest: boolean = settings.SESSION_SAVE_EVERY_REQUEST
       const atBrowserClose: boolean = settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
-      const cookieBase: CookieOptions = {
-        path: settings.SESSION_COOKIE_PATH,
-        domain: settings.SESSION_COOKIE_DOMAIN || undefined,
-        secure: settings.SESSION_COOKIE_SECURE,
-        httpOnly: settings.SESSION_COOKIE_HTTPONLY,
-        sameSite: (settings.SESSION_COOKIE_SAMESITE || false) as CookieOptions['sameSite'],
-      }
+      const cookieBase: CookieOptions = cookieOptionsFromSettings(settings, 'SESSION')
       return async (req: HttpRequest) => {
         let incoming: string | undefined = req.cookies[name]
         if (incoming !== undefined && (incoming.length === 0 || incoming.length > MAX_COOKIE_LENGTH)) incoming = undefined
