@@ -2,30 +2,16 @@
 // causeway.config.ts, models.ts and a SQLite file.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync, readdirSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { runCauseway } from '../support/cli.ts'
 
-const BIN = fileURLToPath(new URL('../../bin/causeway.js', import.meta.url))
 const DB = fileURLToPath(new URL('../../src/db/index.ts', import.meta.url))
 const CONFIG = fileURLToPath(new URL('../../src/config.ts', import.meta.url))
 
-function causeway(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env2: NodeJS.ProcessEnv = { ...process.env, ...env }
-    delete env2.DATABASE_URL
-    Object.assign(env2, env)
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: env2 })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }))
-  })
-}
+const causeway = (args: string[], cwd: string, env: Record<string, string> = {}) => runCauseway(args, cwd, { env })
 
 function models(extra = ''): string {
   return `import { model, f } from ${JSON.stringify(DB)}

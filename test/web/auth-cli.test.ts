@@ -2,41 +2,19 @@
 // hidden password, and --no-input from the environment); `clearsessions`. Real processes.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { runCauseway } from '../support/cli.ts'
 import Database from 'better-sqlite3'
 import { checkPassword } from '../../src/web/auth/hashers.ts'
 
-const BIN = fileURLToPath(new URL('../../bin/causeway.js', import.meta.url))
 const AUTH_MODELS = fileURLToPath(new URL('../../src/web/auth/models.ts', import.meta.url))
 const CONFIG = fileURLToPath(new URL('../../src/config.ts', import.meta.url))
 const DB = fileURLToPath(new URL('../../src/db/index.ts', import.meta.url))
 
-function causeway(args: string[], cwd: string, opts: { env?: Record<string, string>; input?: string[] } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env }
-    delete env.DATABASE_URL
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }))
-    if (opts.input) {
-      // Answer prompts one line at a time as they appear.
-      const lines = [...opts.input]
-      const feed = () => {
-        if (lines.length === 0) return child.stdin.end()
-        child.stdin.write(lines.shift() + '\n')
-      }
-      child.stdout.on('data', feed)
-    } else child.stdin.end()
-  })
-}
+const causeway = runCauseway
 
 function project(): string {
   const dir = mkdtempSync(join(tmpdir(), 'cw-auth-cli-'))
