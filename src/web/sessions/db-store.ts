@@ -43,6 +43,9 @@ function joinedSelect(ex: Executor, model: AnyModel, dataKey: string): JoinedSel
   return j
 }
 
+/** A row's expiry date is still ahead (anything else, a garbled value included, counts as expired). */
+const unexpired = (expireDate: unknown): boolean => expireDate instanceof Date && expireDate.getTime() > Date.now()
+
 /** @example createSessionMiddleware({ store: new DbSessionStore() }) */
 export class DbSessionStore implements SessionStore {
   readonly kind = 'db'
@@ -58,7 +61,7 @@ export class DbSessionStore implements SessionStore {
       if (e instanceof DoesNotExist) return null
       throw e
     }
-    if (!(row.expireDate instanceof Date) || !(row.expireDate.getTime() > Date.now())) return null
+    if (!unexpired(row.expireDate)) return null
     return decodeRecord(row.sessionData)
   }
 
@@ -77,7 +80,7 @@ export class DbSessionStore implements SessionStore {
     const [arr] = await ex.query({ sql: j.sql, params: [cookie] }, true)
     if (!arr) return { record: null, row: null }
     const expire = ex.dialect.fromDb(SessionModel.meta.field('expireDate')!, arr[1])
-    if (!(expire instanceof Date) || !(expire.getTime() > Date.now())) return { record: null, row: null }
+    if (!unexpired(expire)) return { record: null, row: null }
     const record = decodeRecord(String(arr[0]))
     const cells = arr.slice(2, 2 + j.width)
     const row = record && cells[j.pkIndex] != null ? (readRows(model.meta, EMPTY, ex, [cells], [], [])[0] as R) : null
