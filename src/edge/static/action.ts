@@ -91,6 +91,11 @@ export function createStaticAction(s: StaticSettings, deps: StaticDeps): EdgeAct
     return null
   }
 
+  // A compressed copy is made from the bytes held in memory (not while streaming a large file);
+  // the buffer may be evicted between requests, so this is asked each time.
+  const compressedInMemory = (e: FileEntry, f: Facts): boolean =>
+    f.canCompress && deps.compression.enabled && e.buffer !== undefined && e.size >= deps.compression.minSize
+
   interface Representation { chosen: FileEntry; coding: Coding | null; body: Buffer | undefined; etag: string }
 
   /**
@@ -108,7 +113,7 @@ export function createStaticAction(s: StaticSettings, deps: StaticDeps): EdgeAct
         if (sib instanceof Promise) return representAsync(e, f, order)
         if (sib.kind === 'file' && inside(sib.realPath)) return { chosen: sib, coding: c, body: sib.buffer, etag: sib.etag }
       }
-      if (f.canCompress && deps.compression.enabled && e.buffer && e.size >= deps.compression.minSize) {
+      if (compressedInMemory(e, f)) {
         const ready = e.encodedReady?.[c]
         if (ready) return { chosen: e, coding: c, body: ready, etag: `${e.etag.slice(0, -1)}-${c}"` }
         return representAsync(e, f, order)
@@ -123,7 +128,7 @@ export function createStaticAction(s: StaticSettings, deps: StaticDeps): EdgeAct
         const sib = await cache.lookup(f.siblings[c])
         if (sib.kind === 'file' && inside(sib.realPath)) return { chosen: sib, coding: c, body: sib.buffer, etag: sib.etag }
       }
-      if (f.canCompress && deps.compression.enabled && e.buffer && e.size >= deps.compression.minSize) {
+      if (compressedInMemory(e, f)) {
         const body = await cache.encoded(e, c)
         return { chosen: e, coding: c, body, etag: `${e.etag.slice(0, -1)}-${c}"` }
       }
