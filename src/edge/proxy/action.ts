@@ -77,7 +77,7 @@ export function createProxyAction(pool: UpstreamPool, options: ProxyOptions = {}
     if (!sticky) return new ClientSink(ctx, extra)
     const current = stickyTarget(pool, ctx)
     return new ClientSink(ctx, (headers: OutgoingHttpHeaders, u: Upstream | undefined, status: number) => {
-      if (sticky && u) {
+      if (u) {
         const cookie = stickyCookie(pool, ctx, u, current)
         if (cookie) appendSetCookie(headers, cookie)
       }
@@ -90,9 +90,15 @@ export function createProxyAction(pool: UpstreamPool, options: ProxyOptions = {}
     if (o.upstream) ctx.notes.upstream = o.upstream.address
   }
 
-  function forward(ctx: EdgeContext, out: OutboundRequest, sink: ResponseSink) {
+  /** A forwarding job for this request, starting with its sticky upstream when it has one. */
+  function newJob(ctx: EdgeContext, out: OutboundRequest, sink: ResponseSink): ForwardJob {
     const job = new ForwardJob(pool, out, ctx, sink)
     job.preferred = stickyTarget(pool, ctx)
+    return job
+  }
+
+  function forward(ctx: EdgeContext, out: OutboundRequest, sink: ResponseSink) {
+    const job = newJob(ctx, out, sink)
     const done = job.run().then((o) => {
       note(ctx, job, o)
       return o
@@ -106,8 +112,7 @@ export function createProxyAction(pool: UpstreamPool, options: ProxyOptions = {}
   function handle(ctx: EdgeContext): Promise<void> | void {
     const out = outbound(ctx)
     if (options.cache) return options.cache.handle(ctx, out, origin)
-    const job = new ForwardJob(pool, out, ctx, clientSink(ctx))
-    job.preferred = stickyTarget(pool, ctx)
+    const job = newJob(ctx, out, clientSink(ctx))
     const res = ctx.res
     res.on('close', () => { if (!res.writableFinished) job.abort() })
     job.start((o) => {
