@@ -12,7 +12,7 @@ import { RedisStore } from './redis-store.ts'
 import { Counters, type CounterSnapshot, type Outcome } from './counters.ts'
 import { startAdmin, type AdminServer } from './admin.ts'
 import { ConfigError } from '../errors.ts'
-import { OK, type BanInfo, type FirewallStore, type HitInput, type HitResult, type Jail, type ZoneHit } from './store.ts'
+import { NO_ZONES, OK, type BanInfo, type FirewallStore, type HitResult, type Jail, type ZoneHit } from './store.ts'
 
 /**
  * Response header an app sets to report a failed login. The edge MUST remove it from the response
@@ -55,7 +55,6 @@ export interface FirewallService extends Firewall {
 }
 
 const ALLOW: Decision = Object.freeze({ action: 'allow' })
-const NO_ZONES: HitInput['zones'] = Object.freeze([])
 // The jail a probe strikes into when the scanner jail is off (maxRetry 0: never bans).
 const NO_SCANNER_JAIL: Jail = Object.freeze({ name: 'scanner', maxRetry: 0, findTime: 0 })
 const NOOP = () => {}

@@ -4,7 +4,7 @@
 import { Redis, type RedisOptions } from 'ioredis'
 import { MemoryStore } from './memory-store.ts'
 import { FIREWALL_LUA } from './redis-script.ts'
-import { OK, type BanInfo, type BanPolicy, type FirewallStore, type HitInput, type HitResult, type Jail } from './store.ts'
+import { NO_ZONES, OK, type BanInfo, type BanPolicy, type FirewallStore, type HitInput, type HitResult, type Jail } from './store.ts'
 
 export interface RedisStoreOptions {
   url: string
@@ -29,7 +29,6 @@ const MAX_BATCH = 256
 const MAX_INFLIGHT = 1
 /** …and at most about this many keys (the script unpacks them into one MGET; Lua's stack has room for 8,000). */
 const MAX_BATCH_KEYS = 2048
-const NO_ZONES: HitInput['zones'] = Object.freeze([])
 
 interface Profile {
   args: (string | number)[]

@@ -71,6 +71,9 @@ export interface FirewallStore {
   close(): Promise<void>
 }
 
+/** The zones of a hit that only strikes (a probe) or has no limits to apply. */
+export const NO_ZONES: HitInput['zones'] = Object.freeze([])
+
 export const OK: HitResult = Object.freeze({ bannedMs: 0, freshBan: false, limited: -1, retryMs: 0, delayMs: 0, delayZone: -1 })
 
 /** The duration of the n-th ban (n counts from 1). */
