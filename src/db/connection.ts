@@ -39,6 +39,8 @@ export interface ConnectOptions {
   /** Project root for relative sqlite paths (default: cwd). */
   root?: string
   poolSize?: number
+  /** PostgreSQL: connections in pipeline mode for statements outside transactions (0: the pool). */
+  pipeline?: number
   busyTimeout?: number
   connectTimeout?: number
   statementCacheSize?: number
@@ -181,16 +183,89 @@ const typeParsers = {
 }
 
 const rowsOf = (r: pg.QueryResult<unknown[]>): unknown[][] => r.rows
+
+/** What PgExecutor sends statements through: the pool, a transaction's client, or a pipeline. */
+interface PgQueryable {
+  query(config: pg.QueryConfig<unknown[]> | pg.QueryArrayConfig<unknown[]>): Promise<pg.QueryResult<unknown[]>>
+}
+
+interface PipelinedClient {
+  readonly client: pg.Client
+  /** Statements sent and not yet answered. */
+  inflight: number
+}
+
+/**
+ * Statements outside transactions over a few connections in pg's pipeline mode: each statement is
+ * written at once, even while others are in flight on the same connection, and ends with its own
+ * Sync, so it is still its own implicit transaction and a failing one fails alone. Compared with
+ * checking a pooled connection out and back in per statement, it skips the pool's bookkeeping and
+ * — the larger part under load — lets both sides read and answer several statements per wake-up.
+ * A statement goes to the connection with the fewest in flight; a connection is opened only when
+ * every open one is busy. A broken connection is dropped (its statements fail, as they would on a
+ * pooled one) and replaced on demand.
+ */
+class PgPipeline implements PgQueryable {
+  readonly #slots: (PipelinedClient | undefined)[]
+  readonly #config: pg.ClientConfig
+  constructor(size: number, config: pg.ClientConfig) {
+    this.#slots = new Array<PipelinedClient | undefined>(size).fill(undefined)
+    this.#config = { ...config, pipeline: true } as pg.ClientConfig
+  }
+  query(config: pg.QueryConfig<unknown[]> | pg.QueryArrayConfig<unknown[]>): Promise<pg.QueryResult<unknown[]>> {
+    const slot = this.#pick()
+    slot.inflight++
+    const done = (): void => void slot.inflight--
+    const p = slot.client.query(config as pg.QueryConfig<unknown[]>) as Promise<pg.QueryResult<unknown[]>>
+    return p.then((r) => (done(), r), (e: unknown) => {
+      done()
+      throw e
+    })
+  }
+  #pick(): PipelinedClient {
+    const slots = this.#slots
+    let best: PipelinedClient | undefined
+    let free = -1
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i]
+      if (s === undefined) {
+        if (free < 0) free = i
+      } else if (best === undefined || s.inflight < best.inflight) {
+        best = s
+        if (s.inflight === 0) return s
+      }
+    }
+    return free >= 0 ? this.#open(free) : best!
+  }
+  #open(i: number): PipelinedClient {
+    const client = new pg.Client(this.#config)
+    const slot: PipelinedClient = { client, inflight: 0 }
+    const drop = (): void => {
+      if (this.#slots[i] === slot) this.#slots[i] = undefined
+    }
+    // A lost connection must not crash the process: its statements fail, the next ones reconnect.
+    client.on('error', drop)
+    client.on('end', drop)
+    client.connect().catch(drop)
+    this.#slots[i] = slot
+    return slot
+  }
+  async end(): Promise<void> {
+    const open = this.#slots.filter((s): s is PipelinedClient => s !== undefined)
+    this.#slots.fill(undefined)
+    await Promise.all(open.map((s) => s.client.end().catch(() => {})))
+  }
+}
 const rethrowTranslated = (e: unknown): never => {
   throw translateDriverError(e)
 }
 
 class PgExecutor implements Executor {
   readonly dialect = dialects.postgres
-  readonly #c: pg.Pool | pg.PoolClient
+  readonly #c: PgQueryable
   readonly #names: Map<string, string>
   readonly #limit: number
-  constructor(c: pg.Pool | pg.PoolClient, names: Map<string, string>, limit: number) {
+  constructor(c: PgQueryable, names: Map<string, string>, limit: number) {
     this.#c = c
     this.#names = names
     this.#limit = limit
@@ -234,7 +309,7 @@ class PgExecutor implements Executor {
   }
   async #exec(text: string): Promise<void> {
     try {
-      await this.#c.query(text)
+      await this.#c.query({ text })
     } catch (e) {
       throw translateDriverError(e)
     }
@@ -244,22 +319,25 @@ class PgExecutor implements Executor {
 class PgConnection extends PgExecutor implements Connection {
   readonly url: string
   readonly pool: pg.Pool
+  readonly #pipeline: PgPipeline | undefined
   #names: Map<string, string>
   #limit: number
   constructor(url: string, connectionString: string, schema: string | undefined, o: ConnectOptions) {
     const names = new Map<string, string>()
-    const pool = new pg.Pool({
+    const client: pg.ClientConfig = {
       connectionString,
-      max: o.poolSize ?? 10,
       connectionTimeoutMillis: o.connectTimeout ?? 10_000,
       types: typeParsers,
       options: schema ? `-c search_path=${schema}` : undefined,
-    })
+    }
+    const pool = new pg.Pool({ ...client, max: o.poolSize ?? 10 })
     // An idle client losing its server connection must not crash the process.
     pool.on('error', () => {})
-    super(pool, names, o.statementCacheSize ?? 500)
+    const pipeline = o.pipeline ? new PgPipeline(o.pipeline, client) : undefined
+    super(pipeline ?? pool, names, o.statementCacheSize ?? 500)
     this.url = url
     this.pool = pool
+    this.#pipeline = pipeline
     this.#names = names
     this.#limit = o.statementCacheSize ?? 500
   }
@@ -289,7 +367,7 @@ class PgConnection extends PgExecutor implements Connection {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    await this.pool.end()
+    await Promise.all([this.#pipeline?.end(), this.pool.end()])
   }
 }
 
@@ -320,7 +398,7 @@ export function setup(given: Record<string, unknown> = {}, root: string = proces
   if (current) return current
   const s = resolveDbSettings(given)
   currentSettings = s
-  current = connect(s.url, { root, poolSize: s.poolSize, busyTimeout: s.busyTimeout, connectTimeout: s.connectTimeout, statementCacheSize: s.statementCacheSize })
+  current = connect(s.url, { root, poolSize: s.poolSize, pipeline: s.pipeline, busyTimeout: s.busyTimeout, connectTimeout: s.connectTimeout, statementCacheSize: s.statementCacheSize })
   return current
 }
 

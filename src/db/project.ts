@@ -49,7 +49,7 @@ export async function loadDbProject(opts: { config?: string; dir?: string; env?:
       return [...found]
     },
     connect() {
-      const conn = connect(settings.url, { root, poolSize: settings.poolSize, busyTimeout: settings.busyTimeout, connectTimeout: settings.connectTimeout, statementCacheSize: settings.statementCacheSize })
+      const conn = connect(settings.url, { root, poolSize: settings.poolSize, pipeline: settings.pipeline, busyTimeout: settings.busyTimeout, connectTimeout: settings.connectTimeout, statementCacheSize: settings.statementCacheSize })
       setConnection(conn)
       return conn
     },

@@ -14,6 +14,11 @@ export const DB_SETTINGS = {
     type: 'int', default: 10, env: 'DB_POOL_SIZE', description: 'PostgreSQL: connections in each process\'s pool.',
     validate: (v: number) => (v >= 1 && v <= 1000 ? undefined : 'must be between 1 and 1000'),
   },
+  pipeline: {
+    type: 'int', default: 0, env: 'DB_PIPELINE',
+    description: 'PostgreSQL: statements outside transactions go over at most this many connections per process in pipeline mode (several statements in flight on one connection, each still its own implicit transaction) instead of one pooled connection per statement. Saves CPU in the app and in PostgreSQL under load; a slow statement delays those queued behind it on its connection. 0: off (transactions always use the pool).',
+    validate: (v: number) => (v >= 0 && v <= 100 ? undefined : 'must be between 0 and 100'),
+  },
   busyTimeout: {
     type: 'duration', default: 5000, description: 'SQLite: how long a writer waits for another process\'s lock before SQLITE_BUSY.',
   },

@@ -1,25 +1,4 @@
-// The model/query suite on PostgreSQL, in a schema of its own (search_path), dropped at the end.
-import { test } from 'node:test'
-import pg from 'pg'
-import { connect, setConnection, createTables, closeAll } from '../../src/db/index.ts'
-import { needPostgres, uniqueName } from '../support/services.ts'
-import { modelSuite, ALL } from './suite.ts'
+// The model/query suite on PostgreSQL through the connection pool.
+import { postgresSuite } from './postgres-suite.ts'
 
-test('model and query suite on PostgreSQL', async (t) => {
-  const url = await needPostgres(t)
-  if (!url) return
-  const schema = uniqueName('cw_db')
-  const admin = new pg.Client({ connectionString: url })
-  await admin.connect()
-  await admin.query(`CREATE SCHEMA ${schema}`)
-  try {
-    const conn = connect(`${url}${url.includes('?') ? '&' : '?'}schema=${schema}`, { poolSize: 4 })
-    setConnection(conn)
-    await createTables(ALL, conn)
-    await modelSuite(t, conn)
-  } finally {
-    await closeAll()
-    await admin.query(`DROP SCHEMA ${schema} CASCADE`)
-    await admin.end()
-  }
-})
+postgresSuite('model and query suite on PostgreSQL', { poolSize: 4 })

@@ -1,0 +1,113 @@
+// PostgreSQL pipeline mode (`db.pipeline`): statements outside transactions share a few
+// connections, several in flight on each, and still behave one by one — each its own implicit
+// transaction, a failing one failing alone — while atomic() keeps a pooled connection of its own.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import pg from 'pg'
+import { connect, closeAll, atomic, currentExecutor, type Connection } from '../../src/db/index.ts'
+import { needPostgres, uniqueName } from '../support/services.ts'
+
+const backend = async (c: Connection | ReturnType<typeof currentExecutor>): Promise<number> =>
+  (await c.query({ sql: 'SELECT pg_backend_pid()', params: [] }))[0]![0] as number
+
+test('pipeline: concurrent statements share one connection and each gets its own answer', async (t) => {
+  const url = await needPostgres(t)
+  if (!url) return
+  const conn = connect(url, { pipeline: 1, poolSize: 2 })
+  t.after(closeAll)
+  const rows = await Promise.all(Array.from({ length: 40 }, (_, i) =>
+    conn.query({ sql: 'SELECT $1::int, pg_backend_pid()', params: [i] }, i % 2 === 0)))
+  assert.deepEqual(rows.map((r) => r[0]![0]), Array.from({ length: 40 }, (_, i) => i))
+  assert.equal(new Set(rows.map((r) => r[0]![1])).size, 1, 'one backend served them all')
+  // The pool is untouched: no transaction ran.
+  assert.equal((conn as unknown as { pool: pg.Pool }).pool.totalCount, 0)
+})
+
+test('pipeline: a failing statement fails alone; those around it on the same connection succeed', async (t) => {
+  const url = await needPostgres(t)
+  if (!url) return
+  const conn = connect(url, { pipeline: 1 })
+  t.after(closeAll)
+  const results = await Promise.allSettled([
+    conn.query({ sql: 'SELECT $1::int', params: [1] }, true),
+    conn.query({ sql: 'SELECT 1 / $1::int', params: [0] }),
+    conn.run({ sql: 'SELECT no_such_column FROM pg_class', params: [] }),
+    conn.query({ sql: 'SELECT $1::int', params: [4] }, true),
+    conn.exec('SELECT 5'),
+  ])
+  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'rejected', 'fulfilled', 'fulfilled'])
+  assert.deepEqual((results[0] as PromiseFulfilledResult<unknown[][]>).value, [[1]])
+  assert.deepEqual((results[3] as PromiseFulfilledResult<unknown[][]>).value, [[4]])
+  assert.match(String((results[1] as PromiseRejectedResult).reason), /division by zero/)
+})
+
+test('pipeline: opens a second connection only under concurrency, never more than configured', async (t) => {
+  const url = await needPostgres(t)
+  if (!url) return
+  const conn = connect(url, { pipeline: 2 })
+  t.after(closeAll)
+  const one = new Set<number>()
+  for (let i = 0; i < 5; i++) one.add(await backend(conn))
+  assert.equal(one.size, 1, 'one statement at a time: one connection')
+  const many = await Promise.all(Array.from({ length: 30 }, () => backend(conn)))
+  assert.equal(new Set(many).size, 2)
+})
+
+test('pipeline: atomic() runs on a pooled connection, commits and rolls back as before', async (t) => {
+  const url = await needPostgres(t)
+  if (!url) return
+  const schema = uniqueName('cw_pipe')
+  const conn = connect(`${url}${url.includes('?') ? '&' : '?'}schema=${schema}`, { pipeline: 1, poolSize: 2 })
+  await conn.exec(`CREATE SCHEMA ${schema}`)
+  t.after(async () => {
+    await conn.exec(`DROP SCHEMA ${schema} CASCADE`)
+    await closeAll()
+  })
+  await conn.exec('CREATE TABLE t (x integer)')
+  const outside = await backend(conn)
+  const inside = await atomic(async () => {
+    await currentExecutor().run({ sql: 'INSERT INTO t VALUES ($1)', params: [1] })
+    // Seen inside the transaction, not yet by the pipelined connection.
+    assert.deepEqual(await currentExecutor().query({ sql: 'SELECT count(*)::int FROM t', params: [] }), [[1]])
+    assert.deepEqual(await conn.query({ sql: 'SELECT count(*)::int FROM t', params: [] }), [[0]])
+    return backend(currentExecutor())
+  }, { using: conn })
+  assert.notEqual(inside, outside)
+  await assert.rejects(atomic(async () => {
+    await currentExecutor().run({ sql: 'INSERT INTO t VALUES ($1)', params: [2] })
+    throw new Error('undo')
+  }, { using: conn }), /undo/)
+  assert.deepEqual(await conn.query({ sql: 'SELECT x FROM t ORDER BY x', params: [] }), [[1]])
+})
+
+test('pipeline: a connection the server drops is replaced', async (t) => {
+  const url = await needPostgres(t)
+  if (!url) return
+  const conn = connect(url, { pipeline: 1 })
+  const admin = new pg.Client({ connectionString: url })
+  await admin.connect()
+  t.after(async () => {
+    await admin.end()
+    await closeAll()
+  })
+  const first = await backend(conn)
+  await admin.query('SELECT pg_terminate_backend($1)', [first])
+  // Statements racing the termination notice may fail like on any dropped connection; the
+  // connection is then replaced and statements succeed again.
+  let next: number | undefined
+  for (let i = 0; i < 100 && next === undefined; i++) {
+    try {
+      next = await backend(conn)
+    } catch (e) {
+      assert.match(String(e), /terminat|connection|closed|not queryable/i)
+    }
+  }
+  assert.ok(next !== undefined && next !== first, 'served by a new backend')
+})
+
+test('pipeline: a server that cannot be reached fails the statement instead of hanging', async (t) => {
+  const conn = connect('postgres://nobody@127.0.0.1:1/none', { pipeline: 1, connectTimeout: 2000 })
+  t.after(closeAll)
+  await assert.rejects(conn.query({ sql: 'SELECT 1', params: [] }))
+  await assert.rejects(conn.query({ sql: 'SELECT 1', params: [] }), 'and again on a fresh connection')
+})
