@@ -9,9 +9,10 @@ export default defineConfig({
     models: './models.ts',
     migrations: './migrations',
     poolSize: 8,
-    // Reads outside transactions share two connections per worker, several statements in flight
-    // on each (PostgreSQL pipeline mode): fewer wake-ups for the app and for PostgreSQL.
-    pipeline: 2,
+    // Statements outside transactions share one connection per worker, several in flight at once
+    // (PostgreSQL pipeline mode): fewer wake-ups for the app and for PostgreSQL. Transactions
+    // (/updates) still take pooled connections.
+    pipeline: 1,
   },
   server: {
     workers: 2,

@@ -189,10 +189,41 @@ interface PgQueryable {
   query(config: pg.QueryConfig<unknown[]> | pg.QueryArrayConfig<unknown[]>): Promise<pg.QueryResult<unknown[]>>
 }
 
-interface PipelinedClient {
+/** One pipelined connection and how many of its statements are still unanswered. */
+class PipelinedClient {
   readonly client: pg.Client
-  /** Statements sent and not yet answered. */
-  inflight: number
+  inflight = 0
+  #corked = false
+  constructor(client: pg.Client) {
+    this.client = client
+  }
+  // Bound once per connection rather than a closure per statement.
+  readonly #answered = (r: pg.QueryResult<unknown[]>): pg.QueryResult<unknown[]> => {
+    this.inflight--
+    return r
+  }
+  readonly #failed = (e: unknown): never => {
+    this.inflight--
+    throw e
+  }
+  send(config: pg.QueryConfig<unknown[]> | pg.QueryArrayConfig<unknown[]>): Promise<pg.QueryResult<unknown[]>> {
+    this.inflight++
+    if (!this.#corked) this.#cork()
+    return (this.client.query(config as pg.QueryConfig<unknown[]>) as Promise<pg.QueryResult<unknown[]>>).then(this.#answered, this.#failed)
+  }
+  // Statements sent in the same tick leave in one write: the socket stays corked until the next
+  // tick (pg corks each statement's Bind/Describe/Execute/Sync itself; corking nests).
+  #cork(): void {
+    const stream = (this.client as unknown as { connection?: { stream?: NodeJS.WritableStream & { cork?: () => void; uncork?: () => void } } }).connection?.stream
+    if (!stream?.cork || !stream.uncork) return
+    this.#corked = true
+    stream.cork()
+    process.nextTick(PipelinedClient.#uncork, this, stream)
+  }
+  static #uncork(c: PipelinedClient, stream: { uncork: () => void }): void {
+    c.#corked = false
+    stream.uncork()
+  }
 }
 
 /**
@@ -213,14 +244,7 @@ class PgPipeline implements PgQueryable {
     this.#config = { ...config, pipeline: true } as pg.ClientConfig
   }
   query(config: pg.QueryConfig<unknown[]> | pg.QueryArrayConfig<unknown[]>): Promise<pg.QueryResult<unknown[]>> {
-    const slot = this.#pick()
-    slot.inflight++
-    const done = (): void => void slot.inflight--
-    const p = slot.client.query(config as pg.QueryConfig<unknown[]>) as Promise<pg.QueryResult<unknown[]>>
-    return p.then((r) => (done(), r), (e: unknown) => {
-      done()
-      throw e
-    })
+    return this.#pick().send(config)
   }
   #pick(): PipelinedClient {
     const slots = this.#slots
@@ -238,15 +262,14 @@ class PgPipeline implements PgQueryable {
     return free >= 0 ? this.#open(free) : best!
   }
   #open(i: number): PipelinedClient {
-    const client = new pg.Client(this.#config)
-    const slot: PipelinedClient = { client, inflight: 0 }
+    const slot = new PipelinedClient(new pg.Client(this.#config))
     const drop = (): void => {
       if (this.#slots[i] === slot) this.#slots[i] = undefined
     }
     // A lost connection must not crash the process: its statements fail, the next ones reconnect.
-    client.on('error', drop)
-    client.on('end', drop)
-    client.connect().catch(drop)
+    slot.client.on('error', drop)
+    slot.client.on('end', drop)
+    slot.client.connect().catch(drop)
     this.#slots[i] = slot
     return slot
   }
