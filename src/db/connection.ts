@@ -189,27 +189,40 @@ interface PgQueryable {
   query(config: pg.QueryConfig<unknown[]> | pg.QueryArrayConfig<unknown[]>): Promise<pg.QueryResult<unknown[]>>
 }
 
+/** pg.Client's ref()/unref() (its socket's), missing from @types/pg. */
+type RefClient = pg.Client & { ref(): void; unref(): void }
+
 /** One pipelined connection and how many of its statements are still unanswered. */
 class PipelinedClient {
-  readonly client: pg.Client
+  readonly client: RefClient
   inflight = 0
   #corked = false
-  constructor(client: pg.Client) {
+  constructor(client: RefClient) {
     this.client = client
   }
   // Bound once per connection rather than a closure per statement.
   readonly #answered = (r: pg.QueryResult<unknown[]>): pg.QueryResult<unknown[]> => {
-    this.inflight--
+    this.#settled()
     return r
   }
   readonly #failed = (e: unknown): never => {
-    this.inflight--
+    this.#settled()
     throw e
   }
+  // An idle connection does not keep the process alive (as the pool's idle clients time out): a
+  // script that forgets closeAll() still exits.
+  #settled(): void {
+    if (--this.inflight === 0) this.client.unref()
+  }
   send(config: pg.QueryConfig<unknown[]> | pg.QueryArrayConfig<unknown[]>): Promise<pg.QueryResult<unknown[]>> {
-    this.inflight++
+    if (this.inflight++ === 0) this.client.ref()
     if (!this.#corked) this.#cork()
     return (this.client.query(config as pg.QueryConfig<unknown[]>) as Promise<pg.QueryResult<unknown[]>>).then(this.#answered, this.#failed)
+  }
+  /** Closes the connection; held open (ref'd) until the server has seen the Terminate. */
+  end(): Promise<void> {
+    this.client.ref()
+    return this.client.end().catch(() => {})
   }
   // Statements sent in the same tick leave in one write: the socket stays corked until the next
   // tick (pg corks each statement's Bind/Describe/Execute/Sync itself; corking nests).
@@ -262,7 +275,7 @@ class PgPipeline implements PgQueryable {
     return free >= 0 ? this.#open(free) : best!
   }
   #open(i: number): PipelinedClient {
-    const slot = new PipelinedClient(new pg.Client(this.#config))
+    const slot = new PipelinedClient(new pg.Client(this.#config) as RefClient)
     const drop = (): void => {
       if (this.#slots[i] === slot) this.#slots[i] = undefined
     }
@@ -276,7 +289,7 @@ class PgPipeline implements PgQueryable {
   async end(): Promise<void> {
     const open = this.#slots.filter((s): s is PipelinedClient => s !== undefined)
     this.#slots.fill(undefined)
-    await Promise.all(open.map((s) => s.client.end().catch(() => {})))
+    await Promise.all(open.map((s) => s.end()))
   }
 }
 const rethrowTranslated = (e: unknown): never => {

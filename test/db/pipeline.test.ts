@@ -4,6 +4,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import pg from 'pg'
+import { spawnSync } from 'node:child_process'
 import { connect, closeAll, atomic, currentExecutor, type Connection } from '../../src/db/index.ts'
 import { needPostgres, uniqueName } from '../support/services.ts'
 
@@ -110,4 +111,20 @@ test('pipeline: a server that cannot be reached fails the statement instead of h
   t.after(closeAll)
   await assert.rejects(conn.query({ sql: 'SELECT 1', params: [] }))
   await assert.rejects(conn.query({ sql: 'SELECT 1', params: [] }), 'and again on a fresh connection')
+})
+
+test('pipeline: an idle pipelined connection does not keep the process alive', async (t) => {
+  const url = await needPostgres(t)
+  if (!url) return
+  // A script that queries and never calls closeAll() still exits, as with the pool alone.
+  const script = `
+    import { connect } from ${JSON.stringify(new URL('../../src/db/index.ts', import.meta.url).href)}
+    const conn = connect(${JSON.stringify(url)}, { pipeline: 1 })
+    const rows = await conn.query({ sql: 'SELECT 41 + 1', params: [] })
+    console.log(JSON.stringify(rows))
+  `
+  const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 })
+  assert.equal(r.signal, null, 'exited by itself, not killed at the timeout')
+  assert.equal(r.status, 0, r.stderr)
+  assert.equal(r.stdout.trim(), '[[42]]')
 })
