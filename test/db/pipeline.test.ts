@@ -31,7 +31,7 @@ test('pipeline: a failing statement fails alone; those around it on the same con
   t.after(closeAll)
   const results = await Promise.allSettled([
     conn.query({ sql: 'SELECT $1::int', params: [1] }, true),
-    conn.query({ sql: 'SELECT 1 / $1::int', params: [0] }),
+    conn.query({ sql: 'SELECT 10 / $1::int', params: [0] }, true),
     conn.run({ sql: 'SELECT no_such_column FROM pg_class', params: [] }),
     conn.query({ sql: 'SELECT $1::int', params: [4] }, true),
     conn.exec('SELECT 5'),
@@ -40,6 +40,11 @@ test('pipeline: a failing statement fails alone; those around it on the same con
   assert.deepEqual((results[0] as PromiseFulfilledResult<unknown[][]>).value, [[1]])
   assert.deepEqual((results[3] as PromiseFulfilledResult<unknown[][]>).value, [[4]])
   assert.match(String((results[1] as PromiseRejectedResult).reason), /division by zero/)
+  // The named statement whose execution failed stays usable, alone and pipelined.
+  assert.deepEqual(await conn.query({ sql: 'SELECT 10 / $1::int', params: [2] }, true), [[5]])
+  // Its first use failing while the next one waits right behind it (sent without a Parse).
+  assert.deepEqual(await Promise.all([0, 4].map((d) => conn.query({ sql: 'SELECT 100 / $1::int', params: [d] }, true).catch(() => 'failed'))), ['failed', [[25]]])
+  assert.deepEqual((await Promise.all([5, 0, 10].map((d) => conn.query({ sql: 'SELECT 10 / $1::int', params: [d] }, true).catch(() => 'failed')))), [[[2]], 'failed', [[1]]])
 })
 
 test('pipeline: opens a second connection only under concurrency, never more than configured', async (t) => {
