@@ -38,12 +38,26 @@ export const builtinContextProcessors: Record<'request' | 'user' | 'messages' | 
   }),
 }
 
+// A class with getters rather than Object.create with property descriptors per call: every
+// request's values share one shape. Its prototype chains to SafeString's, so nunjucks' escaping
+// check (instanceof SafeString) and output (toString/valueOf read `val`) see a SafeString.
+class LazySafeString {
+  readonly #fn: () => string
+  constructor(fn: () => string) {
+    this.#fn = fn
+  }
+  get val(): string {
+    return this.#fn()
+  }
+  get length(): number {
+    return this.#fn().length
+  }
+}
+Object.setPrototypeOf(LazySafeString.prototype, nunjucks.runtime.SafeString.prototype)
+
 /** A value nunjucks treats as already-escaped HTML, computed when it is output. */
 export function lazySafe(fn: () => string): unknown {
-  return Object.create(nunjucks.runtime.SafeString.prototype, {
-    val: { get: fn },
-    length: { get: () => fn().length },
-  })
+  return new LazySafeString(fn)
 }
 
 export type BuiltinProcessorName = keyof typeof builtinContextProcessors
