@@ -30,7 +30,7 @@ export const builtinContextProcessors: Record<'request' | 'user' | 'messages' | 
    * cookie then) does so only for pages that use it, like Django's lazy csrf_token.
    */
   csrf: (req) => ({
-    csrfToken: { toString: () => String(req.state.csrfToken ?? '') },
+    csrfToken: new LazyCsrfToken(req),
     csrfInput: lazySafe(() => {
       const token = req.state.csrfToken
       return token ? `<input type="hidden" name="csrfmiddlewaretoken" value="${escapeAttr(String(token))}">` : ''
@@ -54,6 +54,17 @@ class LazySafeString {
   }
 }
 Object.setPrototypeOf(LazySafeString.prototype, nunjucks.runtime.SafeString.prototype)
+
+/** `{{ csrfToken }}`: reads the token only when output. */
+class LazyCsrfToken {
+  readonly #req: HttpRequest
+  constructor(req: HttpRequest) {
+    this.#req = req
+  }
+  toString(): string {
+    return String(this.#req.state.csrfToken ?? '')
+  }
+}
 
 /** A value nunjucks treats as already-escaped HTML, computed when it is output. */
 export function lazySafe(fn: () => string): unknown {
