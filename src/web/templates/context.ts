@@ -20,9 +20,11 @@ export const builtinContextProcessors: Record<'request' | 'user' | 'messages' | 
   },
   /** `messages`: flash messages (loaded through `req.state.loadMessages()` when the messages middleware set it), or []. */
   messages: (req) => {
-    const load = req.state.loadMessages as (() => Promise<unknown>) | undefined
+    const load = req.state.loadMessages as (() => unknown) | undefined
     if (typeof load !== 'function') return { messages: req.state.messages ?? [] }
-    return load().then((messages) => ({ messages: messages ?? [] }))
+    // Cookie storage answers at once: no promise, so the render may stay synchronous.
+    const loaded = load()
+    return loaded instanceof Promise ? loaded.then((messages) => ({ messages: messages ?? [] })) : { messages: loaded ?? [] }
   },
   /**
    * `csrfToken` and `csrfInput` (a ready hidden input for forms). Both read `req.state.csrfToken`
