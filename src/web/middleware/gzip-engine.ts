@@ -65,7 +65,8 @@ export function gzipBody(buf: Uint8Array, level: number, fallback: ZlibOptions):
       const availIn = e.state[1]!
       e.handle.reset()
       // With Z_FINISH, output space left over means the stream is complete.
-      if (e.failed === null && availIn === 0 && availOut > 0) return out.subarray(0, out.length - availOut)
+      // A zlib error destroys the stream at once (the 'error' event itself comes later).
+      if (e.failed === null && !e.stream.destroyed && availIn === 0 && availOut > 0) return out.subarray(0, out.length - availOut)
       drop(level, e)
     } catch {
       drop(level, e)
