@@ -139,7 +139,9 @@ export class CausewayTemplateEngine implements TemplateEngine {
       else Object.assign(merged, out)
     }
     if (pending === undefined) return this.backend.render(name, Object.assign(merged, context))
-    return Promise.all(pending).then(() => this.backend.render(name, Object.assign(merged, context)))
+    // Usually one (the user, loaded on the first page that asks): no Promise.all around it.
+    const ready = pending.length === 1 ? pending[0]! : Promise.all(pending)
+    return ready.then(() => this.backend.render(name, Object.assign(merged, context)))
   }
 
   has(name: string): boolean {
