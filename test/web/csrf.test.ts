@@ -47,6 +47,28 @@ test('tokens: masked differently each time, all carry the same secret', () => {
   assert.equal(tokenMatches(maskSecret(newSecret()), s), false)
 })
 
+test('tokens: fresh masks across many pool refills, each one Django-compatible', () => {
+  // Django's algorithm, written out independently: cipher[i] = (secret[i] + mask[i]) mod 62.
+  const CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
+  const djangoUnmask = (t: string) => Array.from(t.slice(32), (c, i) => CHARS[(CHARS.indexOf(c) - CHARS.indexOf(t[i]!) + 62) % 62]).join('')
+  const s = newSecret()
+  const seen = new Set<string>()
+  const counts = new Map<string, number>()
+  for (let i = 0; i < 2000; i++) { // ~64 random bytes each: dozens of 4 KB refills
+    const t = maskSecret(s)
+    assert.match(t, /^[a-zA-Z0-9]{64}$/)
+    assert.equal(djangoUnmask(t), s)
+    assert.equal(unmaskToken(t), s)
+    seen.add(t.slice(0, 32))
+    for (const c of t.slice(0, 32)) counts.set(c, (counts.get(c) ?? 0) + 1)
+  }
+  assert.equal(seen.size, 2000, 'no mask repeats')
+  // 64,000 mask characters over 62 symbols: ~1032 each; a skewed or stuck source would be far off.
+  assert.equal(counts.size, 62)
+  for (const [c, n] of counts) assert.ok(n > 800 && n < 1300, `mask character ${c} appears ${n} times`)
+  assert.equal(unmaskToken('a'.repeat(32) + s), s, 'mask of zeros leaves the secret as is')
+})
+
 test('cookie storage: lazy cookie, form field and header accepted, every failure a 403 with its reason', async () => {
   const client = new Client(app({ CSRF_TRUSTED_ORIGINS: ['https://*.trusted.example', 'http://partner.example'] }))
   try {

@@ -2,7 +2,7 @@ import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import { randomBytes } from 'node:crypto'
-import { gunzipSync, brotliDecompressSync, createGunzip, createBrotliDecompress } from 'node:zlib'
+import { gunzipSync, gzipSync, brotliDecompressSync, createGunzip, createBrotliDecompress } from 'node:zlib'
 import { writeFileSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -195,5 +195,20 @@ test('gzip: bodies of every size class round-trip (small ones use a window sized
     assert.equal(out.headers['content-encoding'], 'gzip', `size ${size} compressed`)
     assert.equal(gunzipSync(out.body as Buffer).toString(), body, `size ${size} round-trips`)
     assert.ok((out.body as Buffer).byteLength < size / 4, `size ${size} compresses well`)
+  }
+})
+
+test('gzip engine: a reused stream gives exactly what a fresh gzipSync gives, body after body (nothing carried over)', async () => {
+  const { gzipBody } = await import('../../src/web/middleware/gzip-engine.ts')
+  const bodies = [
+    Buffer.from(PAGE), Buffer.from('x'), Buffer.alloc(0), randomBytes(64 * 1024), // incompressible: stored blocks
+    Buffer.from(BIG.slice(0, 60_000)), Buffer.from('<p>' + 'é'.repeat(3000) + '</p>'), Buffer.from(PAGE),
+  ]
+  for (const level of [1, 6]) {
+    for (const [i, b] of bodies.entries()) {
+      const out = gzipBody(b, level, { level })
+      assert.ok(gunzipSync(out).equals(b), `level ${level}, body ${i} round-trips`)
+      assert.ok(out.equals(gzipSync(b, { level })), `level ${level}, body ${i}: the same bytes as a fresh stream`)
+    }
   }
 })

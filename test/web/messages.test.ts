@@ -42,3 +42,25 @@ for (const storage of ['cookie', 'session'] as const) {
     }
   })
 }
+
+test('MessageStore: a synchronous storage loads without a promise, an async one with; each loads once', async () => {
+  const { MessageStore, Message } = await import('../../src/web/messages/messages.ts')
+  let calls = 0
+  const sync = new MessageStore(() => { calls++; return [new Message(20, 'from cookie')] }, 20)
+  const now = sync.loadNow()
+  assert.equal(now, sync, 'answered at once')
+  assert.deepEqual([...sync].map(String), ['from cookie'])
+  assert.equal(await sync.load(), sync)
+  assert.equal(sync.loadNow(), sync)
+  assert.equal(calls, 1)
+  let asyncCalls = 0
+  const later = new MessageStore(async () => { asyncCalls++; return [new Message(25, 'from session')] }, 20)
+  const p = later.loadNow()
+  assert.ok(p instanceof Promise, 'a session read is awaited')
+  assert.equal(await p, later)
+  later.add(30, 'added')
+  assert.deepEqual([...(await later.load())].map(String), ['from session', 'added'])
+  assert.equal(asyncCalls, 1)
+  const failing = new MessageStore(() => Promise.reject(new Error('no session')), 20)
+  await assert.rejects(failing.load(), /no session/)
+})

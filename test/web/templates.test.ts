@@ -201,6 +201,35 @@ test('static(): STATIC_URL + name, hashed through a manifest when not in debug',
   assert.equal(fromSettings.render('s.html'), '/assets/css/app.css /assets/img/a%20b.png')
 })
 
+test('static() and url() remember their answers without mixing up names, tables or current apps', () => {
+  const dir = tmp({
+    's.html': '{{ static("css/app.css") }} {{ static("/css/app.css") }} {{ static("js/x.js") }}',
+    'm.html': '{{ static("js/missing.js") }}',
+    'u.html': '{{ url("home") }} {{ url("blog:home") }} {{ url("shop:product", slug=s) }}',
+  })
+  const manifestDir = tmp({ 'staticfiles.json': JSON.stringify({ paths: { 'css/app.css': 'css/app.1.css', 'js/x.js': 'js/x.2.js' } }) })
+  const prod = createTemplateEngine({ dirs: [dir], staticManifest: join(manifestDir, 'staticfiles.json') })
+  for (let i = 0; i < 3; i++) {
+    assert.equal(prod.render('s.html'), '/static/css/app.1.css /static/css/app.1.css /static/js/x.2.js')
+    // A name missing from the manifest stays an error on every call (errors are not remembered).
+    assert.throws(() => prod.render('m.html'), /Missing staticfiles manifest entry/)
+  }
+  const blog = { appName: 'blog', urlpatterns: [path('', () => text('b'), { name: 'home' })] }
+  const shop = [path('products/<slug:slug>/', () => text('p'), { name: 'product' })]
+  const a = compileUrls([path('', () => text('a'), { name: 'home' }), path('one/', include(blog, { namespace: 'one' })), path('two/', include(blog, { namespace: 'two' })), path('shop/', include(shop, { namespace: 'shop' }))])
+  const b = compileUrls([path('b/', () => text('b'), { name: 'home' }), path('blog/', include(blog, { namespace: 'x' })), path('s/', include(shop, { namespace: 'shop' }))])
+  const t = createTemplateEngine({ dirs: [dir] })
+  const appA = makeApp({ urls: a, templates: t })
+  const appB = makeApp({ urls: b, templates: t })
+  const inOne = makeRequest(appA, 'GET', '/one/')
+  inOne.resolverMatch = a.resolve('/one/', 'GET') as never
+  for (let i = 0; i < 3; i++) {
+    assert.equal(t.render('u.html', { s: 'lamp' }, makeRequest(appA)), '/ /two/ /shop/products/lamp/')
+    assert.equal(t.render('u.html', { s: 'desk' }, inOne), '/ /one/ /shop/products/desk/', 'the current app picks its instance')
+    assert.equal(t.render('u.html', { s: 'chair' }, makeRequest(appB)), '/b/ /blog/ /s/products/chair/', 'another URL table, its own answers')
+  }
+})
+
 test('context processors: request, user, messages, csrf from req.state; custom; only with a request', async () => {
   const dir = tmp({
     'ctx.html': '{{ request.path }}|{{ user.name if user else "anon" }}|{% for m in messages %}[{{ m }}]{% endfor %}|{{ csrfToken }}|{{ csrfInput }}|{{ cart }}|{{ who }}',

@@ -9,7 +9,7 @@ import { cookieOptionsFromSettings, type CookieOptions } from '../cookies.ts'
 import { escapeHtml } from '../escape.ts'
 import { maybeSession } from '../sessions/session.ts'
 import { csrfSettingsTable } from './settings.ts'
-import { CSRF, getCsrfToken, type CsrfState } from './state.ts'
+import { CSRF, getCsrfToken, tokenOf, type CsrfState } from './state.ts'
 import { checkTokenFormat, normalizeSecret, tokenMatches } from './tokens.ts'
 import { CSRF_ENSURE_COOKIE, isCsrfExempt } from './decorators.ts'
 
@@ -69,6 +69,16 @@ function failurePage(req: HttpRequest, reason: string, templateName: string): Pr
     `<p>Reason given for the failure: <strong>${escapeHtml(reason)}</strong></p>${help}</body></html>`, { status: 403 })
 }
 
+// `req.state.csrfToken`: one getter shared by every request (`this` is the request's state), not
+// a closure made per request.
+const CSRF_TOKEN_PROPERTY: PropertyDescriptor = {
+  get(this: Record<symbol, CsrfState | undefined> | undefined): string {
+    return tokenOf(this?.[CSRF])
+  },
+  configurable: true,
+  enumerable: false,
+}
+
 /**
  * @example createApp({ urls, middleware: [sessionMiddleware, csrfMiddleware, authenticationMiddleware] })
  * // in a template: <form method="post">{{ csrfInput }}…</form>
@@ -98,7 +108,7 @@ export const csrfMiddleware: Middleware = {
         if (st.secret !== undefined && st.secret !== raw) st.fresh = true
       }
       // Lazy: a page that never outputs the token does not set the cookie.
-      Object.defineProperty(req.state, 'csrfToken', { get: () => getCsrfToken(req), configurable: true, enumerable: false })
+      Object.defineProperty(req.state, 'csrfToken', CSRF_TOKEN_PROPERTY)
       const res = await next(req)
       if (!st.needsUpdate || st.secret === undefined) return res
       if (useSessions) {

@@ -28,7 +28,11 @@ export function csrfState(req: HttpRequest): CsrfState | undefined {
  * @example json({ csrfToken: getCsrfToken(req) })
  */
 export function getCsrfToken(req: HttpRequest): string {
-  const st = csrfState(req)
+  return tokenOf(csrfState(req))
+}
+
+/** getCsrfToken for the request whose state this is (the lazy `req.state.csrfToken` getter). */
+export function tokenOf(st: CsrfState | undefined): string {
   if (!st) return ''
   if (st.secret === undefined) {
     st.secret = newSecret()

@@ -1,35 +1,57 @@
 // CSRF secrets and masked tokens (Django's scheme): the secret stays the same for the cookie's
 // life, but every page gets it XOR-like masked with fresh random characters, so a compressed
 // response (BREACH) never repeats the same token bytes.
-import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { randomFillSync, timingSafeEqual } from 'node:crypto'
 
 const CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
 export const SECRET_LENGTH = 32
 export const TOKEN_LENGTH = 64
 const VALID = /^[a-zA-Z0-9]+$/
+// Character code → position in CHARS (tokens are checked to be alphanumeric before unmasking).
+const INDEX = new Uint8Array(128)
+for (let i = 0; i < CHARS.length; i++) INDEX[CHARS.charCodeAt(i)] = i
+
+// Every page masks the secret with 32 fresh random characters. Asking the CSPRNG for 64 bytes
+// each time costs more than the masking (a job object, a native call); the bytes are instead
+// drawn from a pool filled by the same CSPRNG 4 KB at a time, each byte used once.
+const pool = Buffer.allocUnsafeSlow(4096)
+let poolPos = pool.length
+
+/** A uniformly random position in CHARS (0..61). */
+function randomIndex(): number {
+  for (;;) {
+    if (poolPos === pool.length) {
+      randomFillSync(pool)
+      poolPos = 0
+    }
+    const b = pool[poolPos++]!
+    // 248 = 4 * 62: rejection sampling keeps every character equally likely.
+    if (b < 248) return b % 62
+  }
+}
 
 function randomString(n: number): string {
-  const bytes = randomBytes(n * 2)
   let s = ''
-  // 248 = 4 * 62: rejection sampling keeps every character equally likely.
-  for (let i = 0; i < bytes.length && s.length < n; i++) if (bytes[i]! < 248) s += CHARS[bytes[i]! % 62]
-  return s.length === n ? s : s + randomString(n - s.length)
+  for (let i = 0; i < n; i++) s += CHARS[randomIndex()]
+  return s
 }
 
 export const newSecret = (): string => randomString(SECRET_LENGTH)
 
 export function maskSecret(secret: string): string {
-  const mask = randomString(SECRET_LENGTH)
+  let mask = ''
   let out = ''
-  for (let i = 0; i < SECRET_LENGTH; i++) out += CHARS[(CHARS.indexOf(secret[i]!) + CHARS.indexOf(mask[i]!)) % 62]
+  for (let i = 0; i < SECRET_LENGTH; i++) {
+    const m = randomIndex()
+    mask += CHARS[m]
+    out += CHARS[(INDEX[secret.charCodeAt(i)]! + m) % 62]
+  }
   return mask + out
 }
 
 export function unmaskToken(token: string): string {
-  const mask = token.slice(0, SECRET_LENGTH)
-  const cipher = token.slice(SECRET_LENGTH)
   let out = ''
-  for (let i = 0; i < SECRET_LENGTH; i++) out += CHARS[(CHARS.indexOf(cipher[i]!) - CHARS.indexOf(mask[i]!) + 62) % 62]
+  for (let i = 0; i < SECRET_LENGTH; i++) out += CHARS[(INDEX[token.charCodeAt(SECRET_LENGTH + i)]! - INDEX[token.charCodeAt(i)]! + 62) % 62]
   return out
 }
 

@@ -34,25 +34,45 @@ export function decodeMessages(v: unknown): Message[] {
 }
 
 /** A request's messages: iterable in templates (`{% for m in messages %}`); iterating consumes them. */
+const LOADED = Promise.resolve()
+
 export class MessageStore implements Iterable<Message> {
   loaded: Message[] = []
   queued: Message[] = []
   used = false
   added = false
   minLevel: number
-  #load: () => Promise<Message[]>
+  #load: () => Message[] | Promise<Message[]>
   #loading?: Promise<void>
+  #loadedNow = false
 
-  constructor(load: () => Promise<Message[]>, minLevel: number) {
+  /** `load` may answer synchronously (cookie storage): then loadNow() needs no promise. */
+  constructor(load: () => Message[] | Promise<Message[]>, minLevel: number) {
     this.#load = load
     this.minLevel = minLevel
   }
 
-  /** Reads the stored messages (once). Templates call this through the context processor. */
+  /** Reads the stored messages (once). */
   load(): Promise<this> {
-    return (this.#loading ??= this.#load().then((m) => {
-      this.loaded = m
-    })).then(() => this)
+    const r = this.loadNow()
+    return r instanceof Promise ? r : Promise.resolve(r)
+  }
+
+  /** load(), without a promise when the storage answered synchronously. Templates call this through the context processor. */
+  loadNow(): this | Promise<this> {
+    if (this.#loading === undefined) {
+      const m = this.#load()
+      if (m instanceof Promise) {
+        this.#loading = m.then((v) => {
+          this.loaded = v
+        })
+      } else {
+        this.loaded = m
+        this.#loadedNow = true
+        this.#loading = LOADED
+      }
+    }
+    return this.#loadedNow ? this : this.#loading.then(() => this)
   }
 
   add(level: number, message: string, extraTags = ''): void {

@@ -21,6 +21,22 @@ export const messageSettingsTable = {
   MESSAGE_LEVEL: { type: 'int', default: 20, description: 'Messages below this level are dropped (debug 10, info 20, success 25, warning 30, error 40).' },
 } satisfies SettingsTable
 
+/** The messages the request came with: from the session (a promise) or the signed cookie (at once). */
+function loadMessages(req: HttpRequest, useSession: boolean, cookieName: string): Message[] | Promise<Message[]> {
+  if (useSession) {
+    const s = maybeSession(req)
+    if (!s) return Promise.reject(new Error("MESSAGE_STORAGE 'session' needs the session middleware above the messages middleware"))
+    return s.incoming === undefined ? [] : s.get(SESSION_KEY).then(decodeMessages)
+  }
+  const v = req.signedCookie(cookieName, { salt: COOKIE_SALT })
+  if (v === undefined) return []
+  try {
+    return decodeMessages(JSON.parse(v))
+  } catch {
+    return []
+  }
+}
+
 /** @example createApp({ urls, middleware: [sessionMiddleware, messageMiddleware] }) */
 export const messageMiddleware: Middleware = {
   name: 'messages',
@@ -31,23 +47,9 @@ export const messageMiddleware: Middleware = {
     const minLevel: number = settings.MESSAGE_LEVEL
     const secure = !!settings.SESSION_COOKIE_SECURE
     return async (req: HttpRequest) => {
-      const load = async (): Promise<Message[]> => {
-        if (useSession) {
-          const s = maybeSession(req)
-          if (!s) throw new Error("MESSAGE_STORAGE 'session' needs the session middleware above the messages middleware")
-          return s.incoming === undefined ? [] : decodeMessages(await s.get(SESSION_KEY))
-        }
-        const v = req.signedCookie(cookieName, { salt: COOKIE_SALT })
-        if (v === undefined) return []
-        try {
-          return decodeMessages(JSON.parse(v))
-        } catch {
-          return []
-        }
-      }
-      const store = new MessageStore(load, minLevel)
+      const store = new MessageStore(() => loadMessages(req, useSession, cookieName), minLevel)
       req.state.messages = store
-      req.state.loadMessages = () => store.load()
+      req.state.loadMessages = () => store.loadNow()
       const res = await next(req)
       if (!store.added && !store.used) return res
       if (store.added && !store.loadedOnce) await store.load() // keep the older unread ones too

@@ -111,7 +111,11 @@ export const conditionalGetMiddleware: Middleware = {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || res.status !== 200) return res
     const body = res.body
     if (res.headers['etag'] === undefined && (typeof body === 'string' || body instanceof Uint8Array) && !noStore(res)) {
-      res.headers['etag'] = bodyEtag(body)
+      // The body is encoded to UTF-8 once, here, and kept as bytes: the hash, the Content-Length,
+      // gzip and the socket would otherwise each encode (or measure) the string again.
+      const bytes = typeof body === 'string' ? Buffer.from(body) : body
+      res.body = bytes
+      res.headers['etag'] = bodyEtag(bytes)
     }
     const etag = res.headers['etag']
     const lm = res.headers['last-modified']

@@ -2,7 +2,7 @@
 // client accepts it. In-memory bodies are compressed synchronously (one call, no stream setup);
 // streamed bodies go through a zlib stream that flushes after every chunk, so a page streamed
 // in parts still reaches the browser in parts.
-import { brotliCompress, brotliCompressSync, constants as Z, createBrotliCompress, createGzip, gzip, gzipSync, type BrotliOptions, type ZlibOptions } from 'node:zlib'
+import { brotliCompress, brotliCompressSync, constants as Z, createBrotliCompress, createGzip, gzip, type BrotliOptions, type ZlibOptions } from 'node:zlib'
 import { createReadStream } from 'node:fs'
 import { Readable, pipeline, type Transform } from 'node:stream'
 import { FileBody, type HttpResponse } from '../response.ts'
@@ -11,6 +11,7 @@ import type { Middleware } from '../types.ts'
 import type { SettingsTable } from '../../settings-table.ts'
 import { negotiateEncoding, type Coding } from './accept-encoding.ts'
 import { patchVary } from './vary.ts'
+import { gzipBody } from './gzip-engine.ts'
 
 const range = (lo: number, hi: number) => (v: number) => (Number.isInteger(v) && v >= lo && v <= hi ? undefined : `must be an integer from ${lo} to ${hi}`)
 
@@ -45,9 +46,9 @@ export interface CompressOptions { minLength: number; level: number; quality: nu
 const ASYNC_ABOVE = 64 * 1024
 
 // zlib sets up a 32 KB window and a 64 KB hash table per call (~256 KB of state) whatever the
-// input; for a small body that setup costs more than the compression. A window at least as large
-// as the body loses no match, so small bodies get a window sized to them (and a hash table to
-// match): the same bytes out to within a few, ~30% less CPU on a 2 KB page.
+// input; for a small body that setup costs more than the compression. Synchronous bodies reuse
+// one reset stream (gzip-engine.ts); the rest (thread pool, and the fallback) get a window sized
+// to a small body (a window at least as large as the body loses no match) and a hash table to match.
 function gzipOptions(level: number, size: number): ZlibOptions {
   if (size >= 16 * 1024) return { level }
   let windowBits = 9
@@ -68,7 +69,7 @@ function zlibOptions(coding: Coding, o: CompressOptions, size: number): ZlibOpti
 
 function compressBuffer(buf: Uint8Array, coding: Coding, o: CompressOptions): Buffer | Promise<Buffer> {
   const opts = zlibOptions(coding, o, buf.byteLength)
-  if (buf.byteLength <= ASYNC_ABOVE) return coding === 'gzip' ? gzipSync(buf, opts) : brotliCompressSync(buf, opts)
+  if (buf.byteLength <= ASYNC_ABOVE) return coding === 'gzip' ? gzipBody(buf, o.level, opts) : brotliCompressSync(buf, opts)
   return new Promise((resolve, reject) => {
     const done = (e: Error | null, out: Buffer) => (e ? reject(e) : resolve(out))
     if (coding === 'gzip') gzip(buf, opts, done)

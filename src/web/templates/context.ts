@@ -20,9 +20,11 @@ export const builtinContextProcessors: Record<'request' | 'user' | 'messages' | 
   },
   /** `messages`: flash messages (loaded through `req.state.loadMessages()` when the messages middleware set it), or []. */
   messages: (req) => {
-    const load = req.state.loadMessages as (() => Promise<unknown>) | undefined
+    const load = req.state.loadMessages as (() => unknown) | undefined
     if (typeof load !== 'function') return { messages: req.state.messages ?? [] }
-    return load().then((messages) => ({ messages: messages ?? [] }))
+    // Cookie storage answers at once: no promise, so the render may stay synchronous.
+    const loaded = load()
+    return loaded instanceof Promise ? loaded.then((messages) => ({ messages: messages ?? [] })) : { messages: loaded ?? [] }
   },
   /**
    * `csrfToken` and `csrfInput` (a ready hidden input for forms). Both read `req.state.csrfToken`
@@ -30,7 +32,7 @@ export const builtinContextProcessors: Record<'request' | 'user' | 'messages' | 
    * cookie then) does so only for pages that use it, like Django's lazy csrf_token.
    */
   csrf: (req) => ({
-    csrfToken: { toString: () => String(req.state.csrfToken ?? '') },
+    csrfToken: new LazyCsrfToken(req),
     csrfInput: lazySafe(() => {
       const token = req.state.csrfToken
       return token ? `<input type="hidden" name="csrfmiddlewaretoken" value="${escapeAttr(String(token))}">` : ''
@@ -38,12 +40,37 @@ export const builtinContextProcessors: Record<'request' | 'user' | 'messages' | 
   }),
 }
 
+// A class with getters rather than Object.create with property descriptors per call: every
+// request's values share one shape. Its prototype chains to SafeString's, so nunjucks' escaping
+// check (instanceof SafeString) and output (toString/valueOf read `val`) see a SafeString.
+class LazySafeString {
+  readonly #fn: () => string
+  constructor(fn: () => string) {
+    this.#fn = fn
+  }
+  get val(): string {
+    return this.#fn()
+  }
+  get length(): number {
+    return this.#fn().length
+  }
+}
+Object.setPrototypeOf(LazySafeString.prototype, nunjucks.runtime.SafeString.prototype)
+
+/** `{{ csrfToken }}`: reads the token only when output. */
+class LazyCsrfToken {
+  readonly #req: HttpRequest
+  constructor(req: HttpRequest) {
+    this.#req = req
+  }
+  toString(): string {
+    return String(this.#req.state.csrfToken ?? '')
+  }
+}
+
 /** A value nunjucks treats as already-escaped HTML, computed when it is output. */
 export function lazySafe(fn: () => string): unknown {
-  return Object.create(nunjucks.runtime.SafeString.prototype, {
-    val: { get: fn },
-    length: { get: () => fn().length },
-  })
+  return new LazySafeString(fn)
 }
 
 export type BuiltinProcessorName = keyof typeof builtinContextProcessors

@@ -42,6 +42,14 @@ export interface TemplateEngineOptions {
 
 type Ctx = Record<string, unknown>
 
+// url() results without parameters, per compiled URL table (a bounded number of names each).
+const plainUrls = new WeakMap<Resolver, Map<string, string>>()
+
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false
+  return true
+}
+
 /**
  * @example
  * const templates = createTemplateEngine({ dirs: ['templates'], contextProcessors: ['request', (req) => ({ cart: req.state.cart })] })
@@ -79,14 +87,29 @@ export class CausewayTemplateEngine implements TemplateEngine {
     function url(this: { ctx?: Ctx } | undefined, name: string, params?: Record<string, unknown>, query?: Record<string, unknown>): string {
       let p = params
       if (p && (p as { __keywords?: boolean }).__keywords) {
-        const { __keywords: _, ...rest } = p as Record<string, unknown>
+        // Nunjucks' keyword arguments, less its marker (a loop: object rest takes V8's slow path).
+        const rest: Record<string, unknown> = {}
+        for (const k of Object.keys(p)) if (k !== '__keywords') rest[k] = (p as Record<string, unknown>)[k]
         p = rest
       }
       // Like Django's {% url %}: an application namespace resolves to the instance serving the
       // current request first (request.resolverMatch.namespace).
       const current = (this?.ctx?.request as HttpRequest | undefined)?.resolverMatch?.namespace
       const r = resolverFor(this?.ctx)
-      return current && r instanceof Resolver ? r.reverse(name, p ?? {}, query, { currentApp: current }) : r.reverse(name, p ?? {}, query)
+      if (!(r instanceof Resolver)) return r.reverse(name, p ?? {}, query)
+      // A compiled table never changes, so a URL without parameters is the same on every page.
+      const plain = (p === undefined || isEmpty(p)) && query === undefined && typeof name === 'string'
+      if (!plain) return current ? r.reverse(name, p ?? {}, query, { currentApp: current }) : r.reverse(name, p ?? {}, query)
+      let known = plainUrls.get(r)
+      if (known === undefined) plainUrls.set(r, (known = new Map()))
+      const key = current ? `${current}\0${name}` : name
+      let out = known.get(key)
+      if (out === undefined) {
+        out = current ? r.reverse(name, {}, undefined, { currentApp: current }) : r.reverse(name, {})
+        if (known.size >= 1000) known.clear()
+        known.set(key, out)
+      }
+      return out
     }
     this.backend = opts.backend ?? new NunjucksBackend({
       dirs, debug, ...(opts.trimBlocks !== undefined && { trimBlocks: opts.trimBlocks }), ...(opts.lstripBlocks !== undefined && { lstripBlocks: opts.lstripBlocks }),
@@ -116,7 +139,9 @@ export class CausewayTemplateEngine implements TemplateEngine {
       else Object.assign(merged, out)
     }
     if (pending === undefined) return this.backend.render(name, Object.assign(merged, context))
-    return Promise.all(pending).then(() => this.backend.render(name, Object.assign(merged, context)))
+    // Usually one (the user, loaded on the first page that asks): no Promise.all around it.
+    const ready = pending.length === 1 ? pending[0]! : Promise.all(pending)
+    return ready.then(() => this.backend.render(name, Object.assign(merged, context)))
   }
 
   has(name: string): boolean {

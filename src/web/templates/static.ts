@@ -36,7 +36,12 @@ export function staticUrlBuilder(opts: StaticOptions = {}): StaticUrl {
     paths = p as Record<string, string>
   }
   const strict = opts.strict ?? true
+  // A page calls static() for the same few names on every render, and the answer depends only on
+  // the name (the manifest is read once, above): remembered, for a bounded number of names.
+  const known = new Map<string, string>()
   return (name: string): string => {
+    const hit = known.get(name)
+    if (hit !== undefined) return hit
     if (typeof name !== 'string' || name === '') throw new CausewayError('CW_ERR_STATIC', 'static() needs a file name')
     let clean = name.replace(/^\/+/, '')
     if (paths) {
@@ -44,6 +49,11 @@ export function staticUrlBuilder(opts: StaticOptions = {}): StaticUrl {
       if (hashed !== undefined) clean = hashed
       else if (strict) throw new CausewayError('CW_ERR_STATIC', `Missing staticfiles manifest entry for '${clean}'`)
     }
-    return base + encodeURI(clean).replace(/[?#]/g, encodeURIComponent)
+    const url = base + encodeURI(clean).replace(/[?#]/g, encodeURIComponent)
+    if (known.size >= MAX_KNOWN) known.clear()
+    known.set(name, url)
+    return url
   }
 }
+
+const MAX_KNOWN = 1000
