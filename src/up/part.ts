@@ -37,6 +37,12 @@ export class StartError extends Error {
 }
 
 const TSX = import.meta.resolve('tsx')
+
+/** Extra node flags for every part (CAUSEWAY_UP_NODE_ARGS, space-separated): flags NODE_OPTIONS
+ *  refuses, like `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the edge and the app server. */
+function nodeArgs(): string[] {
+  return (process.env.CAUSEWAY_UP_NODE_ARGS ?? '').split(' ').filter(Boolean)
+}
 const STABLE_MS = 10_000
 
 /**
@@ -108,7 +114,7 @@ export class Part {
 
   #spawn(): ChildProcess {
     const script = this.spec.script.startsWith('file:') ? fileURLToPath(this.spec.script) : this.spec.script
-    const child = spawn(process.execPath, ['--import', TSX, script, ...(this.spec.args ?? [])], {
+    const child = spawn(process.execPath, [...nodeArgs(), '--import', TSX, script, ...(this.spec.args ?? [])], {
       cwd: this.spec.cwd,
       env: { ...process.env, ...this.spec.env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
