@@ -132,7 +132,7 @@ export class ForwardJob {
     const clientGone = this.#clientGone || c === CLIENT_GONE
     if (!clientGone) attempt.upstream.recordFailure()
     const timedOut = TIMEOUTS.has(c)
-    this.#lastFailure = { ok: false, status: timedOut ? 504 : 502, reason: `${attempt.upstream.address}: ${c || err.message}`, upstream: attempt.upstream }
+    this.#lastFailure = { ok: false, status: timedOut ? 504 : 502, reason: `${attempt.upstream.address}: ${c ? `${c} (${err.message})` : err.message}`, upstream: attempt.upstream }
     if (clientGone) {
       this.#resolve({ ok: false, status: 502, reason: 'client closed', upstream: attempt.upstream })
       return
