@@ -216,7 +216,7 @@ test('the chunked decoder takes its input one byte at a time', () => {
   const out: Buffer[] = []
   let end = -1
   for (let i = 0; i < wire.length && end === -1; i++) {
-    const r = d.execute(wire.subarray(i, i + 1), 0, (c) => out.push(Buffer.from(c)))
+    const r = d.execute(wire.subarray(i, i + 1), 0, { data: (c) => out.push(Buffer.from(c)) })
     if (r !== -1) end = i + r
   }
   assert.equal(Buffer.concat(out).toString(), 'Wikipedia in\r\n\r\nchunks.')

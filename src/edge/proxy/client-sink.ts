@@ -2,7 +2,7 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { EdgeContext } from '../context.ts'
 import type { Upstream } from '../upstream/upstream.ts'
-import type { ResponseSink } from './forward.ts'
+import type { Resumable, ResponseSink } from './forward.ts'
 import { copyResponseHeaders, downstreamResponseHeaders } from './headers.ts'
 
 /** Last changes to response headers before they are written (sticky cookie, X-Cache). */
@@ -37,11 +37,11 @@ export class ClientSink implements ResponseSink {
     res.writeHead(status, headers)
   }
 
-  data(chunk: Buffer, resume: () => void): boolean {
+  data(chunk: Buffer, flow: Resumable): boolean {
     const res = this.#res
     if (res.destroyed) return true
     if (res.write(chunk)) return true
-    res.once('drain', resume)
+    res.once('drain', () => flow.resume())
     return false
   }
 

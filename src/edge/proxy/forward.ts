@@ -10,11 +10,16 @@ import type { SelectContext } from '../upstream/policy.ts'
 import type { Upstream } from '../upstream/upstream.ts'
 import { BodyRelay } from './body-relay.ts'
 
+/** What a full sink resumes once drained (the upstream request's controller). */
+export interface Resumable {
+  resume(): void
+}
+
 /** Where the upstream's response goes. */
 export interface ResponseSink {
   start(status: number, headers: OutgoingHttpHeaders, upstream: Upstream): void
-  /** Returns false when full; the sink then calls `resume` once it has drained. */
-  data(chunk: Buffer, resume: () => void): boolean
+  /** Returns false when full; the sink then calls `flow.resume()` once it has drained. */
+  data(chunk: Buffer, flow: Resumable): boolean
   end(): void
   /** The upstream failed after `start` (reset or read timeout mid-body). */
   fail(err: Error): void
@@ -197,9 +202,6 @@ class Attempt implements UpstreamHandler {
     this.#controller?.abort(Object.assign(new Error('client closed the connection'), { code: CLIENT_GONE }))
   }
 
-  #resume = () => {
-    this.#controller?.resume()
-  }
 
   onRequestStart(controller: UpstreamController): void {
     this.#controller = controller
@@ -223,7 +225,7 @@ class Attempt implements UpstreamHandler {
   }
 
   onResponseData(controller: UpstreamController, chunk: Buffer): void {
-    if (!this.job.sink.data(chunk, this.#resume)) controller.pause()
+    if (!this.job.sink.data(chunk, controller)) controller.pause()
   }
 
   onResponseEnd(): void {

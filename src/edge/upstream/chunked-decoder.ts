@@ -26,10 +26,10 @@ export class ChunkedDecoder {
   }
 
   /**
-   * Consumes `buf` from `start`; calls `onData` for each piece of body. Returns the offset after
+   * Consumes `buf` from `start`; calls `sink.data` for each piece of body. Returns the offset after
    * the last body byte when the body ended inside `buf` (bytes after it are not the body's), else -1.
    */
-  execute(buf: Buffer, start: number, onData: (chunk: Buffer) => void): number {
+  execute(buf: Buffer, start: number, sink: { data(chunk: Buffer): void }): number {
     let i = start
     const n = buf.length
     while (i < n) {
@@ -61,7 +61,7 @@ export class ChunkedDecoder {
         }
         case DATA: {
           const take = Math.min(this.#remaining, n - i)
-          onData(i === 0 && take === n ? buf : buf.subarray(i, i + take))
+          sink.data(i === 0 && take === n ? buf : buf.subarray(i, i + take))
           this.#remaining -= take
           i += take
           if (this.#remaining === 0) this.#state = DATA_CRLF

@@ -214,7 +214,7 @@ export class H1Connection {
             break
           }
           case BODY_CHUNKED: {
-            const end = this.#chunked!.execute(buf, i, ex.data)
+            const end = this.#chunked!.execute(buf, i, ex)
             if (end === -1) return
             if (this.#ex === ex) this.#finish(ex, end < buf.length)
             return

@@ -97,6 +97,7 @@ export class Exchange implements UpstreamController {
   #length: number
   #written = 0
   #bodyOn = false
+  #listeners: { drain: () => void; data: (chunk: Buffer) => void; end: () => void; error: (err: Error) => void } | undefined
 
   /** Throws (before anything is sent) when the request cannot be written as given. */
   constructor(owner: ExchangeOwner, request: UpstreamRequest, handler: UpstreamHandler) {
@@ -147,7 +148,7 @@ export class Exchange implements UpstreamController {
     if (!this.#done) this.handler.onResponseStart?.(this, status, headers, '')
   }
 
-  data = (chunk: Buffer): void => {
+  data(chunk: Buffer): void {
     if (!this.#done) this.handler.onResponseData?.(this, chunk)
   }
 
@@ -177,11 +178,18 @@ export class Exchange implements UpstreamController {
 
   streamBody(conn: H1Connection): void {
     const body = this.request.body!
+    // Made here, not as fields: most requests have no body, and each closure costs.
+    const l = this.#listeners ??= {
+      drain: () => { this.request.body?.resume() },
+      data: (chunk: Buffer) => { this.#onBodyData(chunk) },
+      end: () => { this.#onBodyEnd() },
+      error: (err: Error) => { this.#onBodyError(err) },
+    }
     this.#bodyOn = true
-    conn.socket.on('drain', this.#onDrain)
-    body.on('data', this.#onBodyData)
-    body.once('end', this.#onBodyEnd)
-    body.once('error', this.#onBodyError)
+    conn.socket.on('drain', l.drain)
+    body.on('data', l.data)
+    body.once('end', l.end)
+    body.once('error', l.error)
     body.resume()
   }
 
@@ -189,18 +197,15 @@ export class Exchange implements UpstreamController {
     if (!this.#bodyOn) return
     this.#bodyOn = false
     const body = this.request.body!
-    body.off('data', this.#onBodyData)
-    body.off('end', this.#onBodyEnd)
-    body.off('error', this.#onBodyError)
+    const l = this.#listeners!
+    body.off('data', l.data)
+    body.off('end', l.end)
+    body.off('error', l.error)
     body.pause()
-    this.connection?.socket.off('drain', this.#onDrain)
+    this.connection?.socket.off('drain', l.drain)
   }
 
-  #onDrain = () => {
-    this.request.body?.resume()
-  }
-
-  #onBodyData = (chunk: Buffer) => {
+  #onBodyData(chunk: Buffer): void {
     const conn = this.connection!
     this.#written += chunk.length
     if (this.#length >= 0) {
@@ -218,7 +223,7 @@ export class Exchange implements UpstreamController {
     if (!ok) this.request.body!.pause()
   }
 
-  #onBodyEnd = () => {
+  #onBodyEnd(): void {
     const conn = this.connection!
     if (this.#length >= 0 && this.#written !== this.#length) return this.#bodyFailed(conn, invalid('body shorter than its Content-Length'), 'CW_REQ_CONTENT_LENGTH_MISMATCH')
     if (this.#length === -1) conn.socket.write('0\r\n\r\n', 'latin1')
@@ -226,7 +231,7 @@ export class Exchange implements UpstreamController {
     conn.bodyWritten(this)
   }
 
-  #onBodyError = (err: Error) => {
+  #onBodyError(err: Error): void {
     this.detachBody()
     if (this.connection !== null) this.connection.bodyFailed(this, err)
   }
