@@ -27,6 +27,13 @@ export class ResponseHeadError extends Error {
 
 // RFC 9110 §5.1 token.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+/** Control characters other than HTAB, and CR or LF that are not one CRLF: one scan of the whole head. */
+const BAD_BYTES = /[\0-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/
+/**
+ * Header names as sent → lower-case, for names already seen (valid tokens): most responses repeat
+ * the same few names, so this spares a regex test and a toLowerCase per header.
+ */
+const knownNames = new Map<string, string>()
 const DIGITS = /^\d{1,15}$/
 
 function bad(what: string): never {
@@ -47,7 +54,7 @@ export function parseResponseHead(head: string, method: string): ResponseHead {
   let eol = head.indexOf('\r\n')
   if (eol === -1) eol = head.length
   if (eol > 12 && head.charCodeAt(12) !== 32) bad('status line')
-  if (hasBareControl(head, 12, eol)) bad('status line')
+  if (BAD_BYTES.test(head)) bad('control character or bare CR/LF in the head')
 
   const headers: Record<string, string | string[]> = {}
   let contentLength: string | undefined
@@ -61,9 +68,14 @@ export function parseResponseHead(head: string, method: string): ResponseHead {
     const colon = head.indexOf(':', pos)
     if (colon === -1 || colon >= end) bad('header line without a colon')
     const rawName = head.slice(pos, colon)
-    // Also rejects obsolete line folding (a line starting with whitespace) and `Name : value`.
-    if (!TOKEN.test(rawName)) bad(`header name ${JSON.stringify(rawName.slice(0, 40))}`)
-    const name = rawName.toLowerCase()
+    let name = knownNames.get(rawName)
+    if (name === undefined) {
+      // Also rejects obsolete line folding (a line starting with whitespace) and `Name : value`.
+      if (!TOKEN.test(rawName)) bad(`header name ${JSON.stringify(rawName.slice(0, 40))}`)
+      name = rawName.toLowerCase()
+      if (knownNames.size >= 512) knownNames.clear()
+      knownNames.set(rawName, name)
+    }
     const value = trimOws(head, colon + 1, end)
     pos = end + 2
     switch (name) {
@@ -132,19 +144,9 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57
 }
 
-/** Control characters other than HTAB (a bare CR or LF inside a line included). */
-function hasBareControl(s: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i)
-    if ((c < 32 && c !== 9) || c === 127) return true
-  }
-  return false
-}
-
-/** The field value between `from` and `to` without leading/trailing SP and HTAB; control characters are refused. */
+/** The field value between `from` and `to` without leading/trailing SP and HTAB (BAD_BYTES already checked). */
 function trimOws(s: string, from: number, to: number): string {
   while (from < to && (s.charCodeAt(from) === 32 || s.charCodeAt(from) === 9)) from++
   while (to > from && (s.charCodeAt(to - 1) === 32 || s.charCodeAt(to - 1) === 9)) to--
-  if (hasBareControl(s, from, to)) bad('control character in a header value')
   return s.slice(from, to)
 }
