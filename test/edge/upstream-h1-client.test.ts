@@ -238,3 +238,15 @@ test('response heads: framing, keep-alive and repeated headers', () => {
   assert.equal(parseResponseHead('HTTP/1.1 200', 'GET').status, 200)
   assert.throws(() => parseResponseHead('HTTP/1.1 200 OK\r\n folded: x', 'GET'), /header name/)
 })
+
+test("client: 'undici' still carries http targets through undici; other values are a ConfigError", async () => {
+  const up = await startUpstream((_req, res) => res.end('via undici'))
+  cleanup.push(() => up.close())
+  const pools = createUpstreamPools({ app: { targets: [up.address], client: 'undici' } }, { startHealthChecks: false, env: {} })
+  cleanup.push(() => pools.close(false))
+  assert.equal(pools.get('app')!.members()[0]!.transport.client, 'undici')
+  const e = await startEdge(createProxyAction(pools.get('app')!))
+  cleanup.push(() => e.close())
+  assert.equal((await request(`${e.url}/`)).body, 'via undici')
+  assert.throws(() => createUpstreamPools({ app: { targets: [up.address], client: 'curl' } }, { env: {} }), /edge\.upstreams\.app\.client/)
+})
