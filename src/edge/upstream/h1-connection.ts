@@ -153,12 +153,14 @@ export class H1Connection {
     // The handler may have aborted in onRequestStart (a client already gone).
     if (this.#ex !== ex) return
     const req = ex.request
-    this.#arm(HEADERS_TIMER, req.headersTimeout)
     if (req.body === null) {
       this.#requestDone = true
+      this.#arm(HEADERS_TIMER, req.headersTimeout)
       this.socket.write(ex.head, 'latin1')
       return
     }
+    // The wait for the answer starts once the body is out: a slow upload is the client's pace.
+    this.#timer = NO_TIMER
     this.#requestDone = false
     this.socket.write(ex.head, 'latin1')
     ex.streamBody(this)
@@ -166,8 +168,9 @@ export class H1Connection {
 
   /** The request body was fully written (called by the exchange). */
   bodyWritten(ex: Exchange): void {
-    if (this.#ex === ex) this.#requestDone = true
-    // The response may already be complete (an early answer): the connection was dropped then.
+    if (this.#ex !== ex) return // answered early: the connection was dropped then
+    this.#requestDone = true
+    if (this.#state === HEAD) this.#arm(HEADERS_TIMER, ex.request.headersTimeout)
   }
 
   /** The request body failed to stream (client gone, length mismatch): fail the exchange. */
