@@ -5,7 +5,7 @@ import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { EdgeContext } from '../context.ts'
 import type { Origin, ProxyCache } from '../proxy/action.ts'
 import type { ClientSink } from '../proxy/client-sink.ts'
-import type { ForwardJob, OutboundRequest, ResponseSink } from '../proxy/forward.ts'
+import type { ForwardJob, OutboundRequest, Resumable, ResponseSink } from '../proxy/forward.ts'
 import { downstreamResponseHeaders } from '../proxy/headers.ts'
 import type { Upstream } from '../upstream/upstream.ts'
 import { freshness } from './freshness.ts'
@@ -213,7 +213,7 @@ export function createResponseCache(given: Record<string, unknown> | CacheSettin
       this.#client?.start(code, raw, upstream)
     }
 
-    data(chunk: Buffer, resume: () => void): boolean {
+    data(chunk: Buffer, flow: Resumable): boolean {
       if (this.#discard) return true
       if (this.#collecting) {
         this.#size += chunk.length
@@ -226,7 +226,7 @@ export function createResponseCache(given: Record<string, unknown> | CacheSettin
           this.#chunks.push(chunk)
         }
       }
-      return this.#client ? this.#client.data(chunk, resume) : true
+      return this.#client ? this.#client.data(chunk, flow) : true
     }
 
     end(): void {

@@ -2,7 +2,7 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { EdgeContext } from '../context.ts'
 import type { Upstream } from '../upstream/upstream.ts'
-import type { ResponseSink } from './forward.ts'
+import type { Resumable, ResponseSink } from './forward.ts'
 import { copyResponseHeaders, downstreamResponseHeaders } from './headers.ts'
 
 /** Last changes to response headers before they are written (sticky cookie, X-Cache). */
@@ -12,6 +12,8 @@ export class ClientSink implements ResponseSink {
   readonly ctx: EdgeContext
   #res: ServerResponse
   #decorate: HeadDecorator | undefined
+  /** Body bytes still to come by the upstream's Content-Length (-1 = unknown). */
+  #left = -1
 
   constructor(ctx: EdgeContext, decorate?: HeadDecorator) {
     this.ctx = ctx
@@ -22,6 +24,8 @@ export class ClientSink implements ResponseSink {
 
   start(status: number, raw: OutgoingHttpHeaders, upstream: Upstream): void {
     this.ctx.notes.upstreamStatus = status
+    const cl = raw['content-length']
+    if (typeof cl === 'string') this.#left = Number(cl)
     const res = this.#res
     if (this.#decorate === undefined) {
       // The common case: the upstream's headers go straight into the response, hop-by-hop ones left out.
@@ -37,16 +41,21 @@ export class ClientSink implements ResponseSink {
     res.writeHead(status, headers)
   }
 
-  data(chunk: Buffer, resume: () => void): boolean {
+  data(chunk: Buffer, flow: Resumable): boolean {
     const res = this.#res
     if (res.destroyed) return true
+    // The last bytes by Content-Length (most often the only ones): one end() instead of write() + end().
+    if (this.#left >= 0 && (this.#left -= chunk.length) <= 0) {
+      res.end(chunk)
+      return true
+    }
     if (res.write(chunk)) return true
-    res.once('drain', resume)
+    res.once('drain', () => flow.resume())
     return false
   }
 
   end(): void {
-    this.#res.end()
+    if (!this.#res.writableEnded) this.#res.end()
   }
 
   fail(err: Error): void {

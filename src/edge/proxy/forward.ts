@@ -3,18 +3,23 @@
 // passive health. The response side is a sink so the cache can tee it; the client's response is
 // the common sink.
 import type { OutgoingHttpHeaders } from 'node:http'
-import type { Dispatcher } from 'undici'
 import type { EdgeRequest } from '../context.ts'
+import type { UpstreamController, UpstreamHandler } from '../upstream/h1-exchange.ts'
 import type { UpstreamPool } from '../upstream/pool.ts'
 import type { SelectContext } from '../upstream/policy.ts'
 import type { Upstream } from '../upstream/upstream.ts'
 import { BodyRelay } from './body-relay.ts'
 
+/** What a full sink resumes once drained (the upstream request's controller). */
+export interface Resumable {
+  resume(): void
+}
+
 /** Where the upstream's response goes. */
 export interface ResponseSink {
   start(status: number, headers: OutgoingHttpHeaders, upstream: Upstream): void
-  /** Returns false when full; the sink then calls `resume` once it has drained. */
-  data(chunk: Buffer, resume: () => void): boolean
+  /** Returns false when full; the sink then calls `flow.resume()` once it has drained. */
+  data(chunk: Buffer, flow: Resumable): boolean
   end(): void
   /** The upstream failed after `start` (reset or read timeout mid-body). */
   fail(err: Error): void
@@ -38,14 +43,15 @@ export type ForwardOutcome =
 
 /** Idempotent methods (RFC 9110 §9.2.2) may be retried after the request was sent. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
-const TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
+// undici's codes (https upstreams) and the edge's own client's (h1-connection.ts).
+const TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'CW_CONNECT_TIMEOUT', 'CW_HEADERS_TIMEOUT', 'CW_BODY_TIMEOUT'])
 const CLIENT_GONE = 'CW_CLIENT_ABORTED'
 /**
  * The request itself cannot be sent (a header undici refuses, a body shorter than its
  * Content-Length): the client's fault, so 400 — no retry, and never a mark against the upstream,
  * or one bad client could take a whole pool down.
  */
-const CLIENT_FAULT = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH'])
+const CLIENT_FAULT = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'CW_INVALID_REQUEST', 'CW_REQ_CONTENT_LENGTH_MISMATCH'])
 
 function code(err: unknown): string {
   return String((err as { code?: string })?.code ?? '')
@@ -131,7 +137,7 @@ export class ForwardJob {
     const clientGone = this.#clientGone || c === CLIENT_GONE
     if (!clientGone) attempt.upstream.recordFailure()
     const timedOut = TIMEOUTS.has(c)
-    this.#lastFailure = { ok: false, status: timedOut ? 504 : 502, reason: `${attempt.upstream.address}: ${c || err.message}`, upstream: attempt.upstream }
+    this.#lastFailure = { ok: false, status: timedOut ? 504 : 502, reason: `${attempt.upstream.address}: ${c ? `${c} (${err.message})` : err.message}`, upstream: attempt.upstream }
     if (clientGone) {
       this.#resolve({ ok: false, status: 502, reason: 'client closed', upstream: attempt.upstream })
       return
@@ -154,13 +160,13 @@ export class ForwardJob {
   }
 }
 
-/** One try against one upstream: an undici dispatch handler. */
-class Attempt implements Dispatcher.DispatchHandler {
+/** One try against one upstream: the transport's dispatch handler. */
+class Attempt implements UpstreamHandler {
   readonly job: ForwardJob
   readonly upstream: Upstream
   requestSent = false
   #relay: BodyRelay | null = null
-  #controller: Dispatcher.DispatchController | undefined
+  #controller: UpstreamController | undefined
   #started = false
   #done = false
   #status = 0
@@ -182,37 +188,28 @@ class Attempt implements Dispatcher.DispatchHandler {
     if (out.body) this.#relay = new BodyRelay(out.body)
     const timeout = this.job.pool.settings.readTimeout
     u.acquire()
-    try {
-      u.transport.dispatcher.dispatch({
-        method: out.method as Dispatcher.HttpMethod,
-        path: out.path,
-        headers: out.headers,
-        body: this.#relay,
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-        // undici's own notion; it only affects pipelining, which is off.
-        idempotent: false,
-      }, this)
-    } catch (err) {
-      this.onResponseError(undefined, err as Error)
-    }
+    u.transport.dispatch({
+      method: out.method,
+      path: out.path,
+      headers: out.headers,
+      body: this.#relay,
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+    }, this)
   }
 
   abort() {
     this.#controller?.abort(Object.assign(new Error('client closed the connection'), { code: CLIENT_GONE }))
   }
 
-  #resume = () => {
-    this.#controller?.resume()
-  }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
+  onRequestStart(controller: UpstreamController): void {
     this.#controller = controller
     this.requestSent = true
     if (this.job.clientGone) this.abort()
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(controller: UpstreamController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     if (statusCode < 200) return // 1xx informational: not forwarded
     this.#status = statusCode
     try {
@@ -227,8 +224,8 @@ class Attempt implements Dispatcher.DispatchHandler {
     this.#started = true
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.job.sink.data(chunk, this.#resume)) controller.pause()
+  onResponseData(controller: UpstreamController, chunk: Buffer): void {
+    if (!this.job.sink.data(chunk, controller)) controller.pause()
   }
 
   onResponseEnd(): void {
@@ -237,7 +234,7 @@ class Attempt implements Dispatcher.DispatchHandler {
     this.job.succeeded({ ok: true, upstream: this.upstream, status: this.#status })
   }
 
-  onResponseError(_c: Dispatcher.DispatchController | undefined, err: Error): void {
+  onResponseError(_c: UpstreamController | undefined, err: Error): void {
     if (this.#finish()) return
     this.#relay?.destroy()
     if (this.#badHead) {

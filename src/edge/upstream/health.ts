@@ -4,6 +4,7 @@
 import type { UpstreamPool } from './pool.ts'
 import type { Upstream } from './upstream.ts'
 import type { HealthSettings } from './settings.ts'
+import type { UpstreamController } from './h1-exchange.ts'
 
 interface Streak { passes: number; fails: number }
 
@@ -60,23 +61,35 @@ export class HealthChecker {
   }
 
   /** One check of one target: true when it answered an expected status in time. */
-  async probe(u: Upstream): Promise<boolean> {
+  probe(u: Upstream): Promise<boolean> {
     const { path, timeout, host, expectStatus } = this.settings
-    const signal = AbortSignal.timeout(timeout)
-    try {
-      const res = await u.transport.dispatcher.request({
+    return new Promise<boolean>((resolve) => {
+      let status = 0
+      let controller: UpstreamController | undefined
+      let settled = false
+      const done = (ok: boolean) => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        resolve(ok)
+      }
+      // Not even connected yet: the check has failed; the request ends by its own timeouts.
+      const timer = setTimeout(() => { if (controller) controller.abort(new Error('health check timeout')); else done(false) }, timeout)
+      u.transport.dispatch({
         method: 'GET',
         path,
         headers: { host: host || u.transport.hostHeader, 'user-agent': 'causeway-health-check', connection: 'close' },
+        body: null,
         headersTimeout: timeout,
         bodyTimeout: timeout,
-        signal,
+      }, {
+        onRequestStart(c) { controller = c },
+        onResponseStart(c, statusCode) { controller = c; status = statusCode },
+        // The body is read and dropped, so the connection ends cleanly.
+        onResponseData() {},
+        onResponseEnd() { done(expectStatus.some((r) => status >= r.from && status <= r.to)) },
+        onResponseError() { done(false) },
       })
-      // Drain the body so the connection is released, but never keep more than we need.
-      for await (const _ of res.body) { /* discard */ }
-      return expectStatus.some((r) => res.statusCode >= r.from && res.statusCode <= r.to)
-    } catch {
-      return false
-    }
+    })
   }
 }

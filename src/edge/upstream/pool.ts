@@ -107,6 +107,7 @@ export class UpstreamPool implements PoolView {
       idleTimeout: s.keepalive.idleTimeout,
       connectTimeout: s.connectTimeout,
       rejectUnauthorized: s.tlsVerify,
+      client: s.client,
     }
     for (const t of targets) {
       const opts = {

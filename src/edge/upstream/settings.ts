@@ -5,7 +5,7 @@ import { ConfigError } from '../../errors.ts'
 import { resolveSettings, type SettingsTable } from '../../settings-table.ts'
 import { POLICY_NAMES, type PolicyName } from './policy.ts'
 import { compileHashKey } from './policies/hash-key.ts'
-import { parseAddress } from './transport.ts'
+import { parseAddress, type UpstreamClient } from './transport.ts'
 
 const positive = (n: number) => (n > 0 ? undefined : 'must be greater than 0')
 const nonNegative = (n: number) => (n >= 0 ? undefined : 'must be 0 or more')
@@ -26,6 +26,7 @@ export const poolTable = {
   sticky: { type: 'any', default: false, description: 'Sticky sessions by cookie: `true` or `{ cookie, secret, maxAge, secure }`.' },
   health: { type: 'any', default: false, description: 'Active health checks: `true` or `{ interval, path, expectStatus, rise, fall, timeout, host }`.' },
   tlsVerify: { type: 'boolean', default: true, description: 'Verify certificates of https targets.' },
+  client: { type: 'string', default: 'causeway', description: 'HTTP client for http and unix targets: `causeway` (the edge\'s own keep-alive HTTP/1.1 client) or `undici`; https targets always use undici.', validate: (v: string) => (v === 'causeway' || v === 'undici' ? undefined : 'must be causeway or undici') },
 } satisfies SettingsTable
 
 export const targetTable = {
@@ -78,6 +79,7 @@ export interface PoolSettings {
   /** undefined = no active checks. */
   health: HealthSettings | undefined
   tlsVerify: boolean
+  client: UpstreamClient
 }
 
 /** `[200, '2xx', '300-304']` → ranges; throws on anything else. */
@@ -125,6 +127,7 @@ export function resolvePoolSettings(section: string, given: unknown, env: NodeJS
   return {
     ...s,
     policy: s.policy as PolicyName,
+    client: s.client as UpstreamClient,
     targets,
     keepalive,
     health: health && { ...health, expectStatus: parseStatusList(health.expectStatus) },

@@ -1,9 +1,16 @@
-// How to reach one upstream: a keep-alive undici Pool for requests and raw sockets for upgrades.
-// Addresses: `http://host:port`, `https://host:port`, `unix:/path/to.sock` (bare `host:port` = http).
+// How to reach one upstream: a keep-alive pool for requests — the edge's own HTTP/1.1 client
+// (h1-pool.ts) for http and unix-socket upstreams, undici for https ones or when asked — and raw
+// sockets for upgrades. Addresses: `http://host:port`, `https://host:port`, `unix:/path/to.sock`
+// (bare `host:port` = http).
 import net from 'node:net'
 import tls from 'node:tls'
-import { Pool } from 'undici'
+import { Pool, type Dispatcher } from 'undici'
 import { ConfigError } from '../../errors.ts'
+import { H1Pool } from './h1-pool.ts'
+import type { UpstreamHandler, UpstreamRequest } from './h1-exchange.ts'
+
+/** Which HTTP client carries requests to http and unix upstreams (https ones always use undici). */
+export type UpstreamClient = 'causeway' | 'undici'
 
 export interface TransportOptions {
   /** Maximum connections kept to this upstream (undici `connections`). */
@@ -14,6 +21,8 @@ export interface TransportOptions {
   connectTimeout?: number
   /** Verify the upstream's certificate for https upstreams. */
   rejectUnauthorized?: boolean
+  /** The client for http and unix upstreams (default `causeway`). */
+  client?: UpstreamClient
 }
 
 export interface ParsedAddress {
@@ -52,7 +61,10 @@ export function parseAddress(address: string): ParsedAddress {
 
 export interface Transport {
   readonly parsed: ParsedAddress
-  readonly dispatcher: Pool
+  /** Which client carries requests (`undici` for https upstreams). */
+  readonly client: UpstreamClient
+  /** Sends one request; its outcome arrives through `handler` (callbacks shaped like undici's). */
+  dispatch(request: UpstreamRequest, handler: UpstreamHandler): void
   /** The Host value when the original one is not preserved. */
   readonly hostHeader: string
   /** A raw socket to the upstream (for Upgrade); resolves once connected. */
@@ -69,17 +81,15 @@ export function createTransport(address: string, opts: TransportOptions = {}): T
     throw new ConfigError('upstream', (e as Error).message)
   }
   const connectTimeout = opts.connectTimeout ?? 5_000
-  const dispatcher = new Pool(parsed.origin, {
-    connections: opts.connections ?? 64,
-    keepAliveTimeout: opts.idleTimeout ?? 60_000,
-    keepAliveMaxTimeout: Math.max(opts.idleTimeout ?? 60_000, 1_000),
-    pipelining: 1,
-    socketPath: parsed.kind === 'unix' ? parsed.socketPath : undefined,
-    connect: { timeout: connectTimeout, rejectUnauthorized: opts.rejectUnauthorized ?? true },
-    // Per-request timeouts are passed on each dispatch; these are only fallbacks.
-    headersTimeout: 60_000,
-    bodyTimeout: 60_000,
-  })
+  const client: UpstreamClient = parsed.tls ? 'undici' : opts.client ?? 'causeway'
+  const pool = client === 'causeway'
+    ? new H1Pool({
+      connect: parsed.kind === 'unix' ? { path: parsed.socketPath } : { host: parsed.host, port: parsed.port },
+      connections: opts.connections ?? 64,
+      idleTimeout: opts.idleTimeout ?? 60_000,
+      connectTimeout,
+    })
+    : undiciPool(parsed, opts, connectTimeout)
   const hostHeader = parsed.kind === 'unix' ? 'localhost' : new URL(parsed.origin).host
 
   function connectRaw(timeoutMs: number): Promise<net.Socket> {
@@ -105,10 +115,46 @@ export function createTransport(address: string, opts: TransportOptions = {}): T
 
   return {
     parsed,
-    dispatcher,
+    client,
     hostHeader,
+    dispatch: (request, handler) => { pool.dispatch(request, handler) },
     connectRaw,
-    close: () => dispatcher.close(),
-    destroy: () => dispatcher.destroy(),
+    close: () => pool.close(),
+    destroy: () => pool.destroy(),
+  }
+}
+
+/** undici's Pool, for https upstreams (its dispatch handlers have the same callbacks). */
+function undiciPool(parsed: ParsedAddress, opts: TransportOptions, connectTimeout: number) {
+  const pool = new Pool(parsed.origin, {
+    connections: opts.connections ?? 64,
+    keepAliveTimeout: opts.idleTimeout ?? 60_000,
+    keepAliveMaxTimeout: Math.max(opts.idleTimeout ?? 60_000, 1_000),
+    pipelining: 1,
+    socketPath: parsed.kind === 'unix' ? parsed.socketPath : undefined,
+    connect: { timeout: connectTimeout, rejectUnauthorized: opts.rejectUnauthorized ?? true },
+    // Per-request timeouts are passed on each dispatch; these are only fallbacks.
+    headersTimeout: 60_000,
+    bodyTimeout: 60_000,
+  })
+  return {
+    dispatch(request: UpstreamRequest, handler: UpstreamHandler): void {
+      try {
+        pool.dispatch({
+          method: request.method as Dispatcher.HttpMethod,
+          path: request.path,
+          headers: request.headers,
+          body: request.body,
+          headersTimeout: request.headersTimeout,
+          bodyTimeout: request.bodyTimeout,
+          // undici's own notion; it only affects pipelining, which is off.
+          idempotent: false,
+        }, handler as Dispatcher.DispatchHandler)
+      } catch (err) {
+        handler.onResponseError?.(undefined, err as Error)
+      }
+    },
+    close: () => pool.close(),
+    destroy: () => pool.destroy(),
   }
 }

@@ -59,7 +59,7 @@ export class Upstream {
   setTransportOptions(opts: TransportOptions): void {
     const a = this.#transportOptions
     if (a.connections === opts.connections && a.idleTimeout === opts.idleTimeout &&
-      a.connectTimeout === opts.connectTimeout && a.rejectUnauthorized === opts.rejectUnauthorized) return
+      a.connectTimeout === opts.connectTimeout && a.rejectUnauthorized === opts.rejectUnauthorized && a.client === opts.client) return
     const old = this.transport
     this.#transportOptions = opts
     this.transport = createTransport(this.address, opts)
