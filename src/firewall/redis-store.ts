@@ -229,12 +229,17 @@ export class RedisStore implements FirewallStore {
     args.push(this.prefix, ...this.#policyArgs, b.profileCount)
     for (const x of b.profileArgs) args.push(x)
     args.push(n)
-    for (const x of b.slots) args.push(x)
+    // One profile (the usual case: one set of zones for every client): no per-decision slot.
+    if (b.profileCount > 1) for (const x of b.slots) args.push(x)
     this.#inflight++
     this.#evalBatch(args).finally(this.#landed).then((r) => {
       const at = r[0]!
-      for (let i = 0, o = 1; i < n; i++, o += 6) {
-        b.resolvers[i]!({ bannedMs: r[o]!, freshBan: r[o + 1] === 1, limited: r[o + 2]!, retryMs: r[o + 3]!, delayMs: r[o + 4]!, delayZone: r[o + 5]!, at })
+      // 0: go on (OK at Redis's clock); 1 and six numbers: anything else (redis-script.ts).
+      const ok: HitResult = { ...OK, at }
+      for (let i = 0, o = 1; i < n; i++) {
+        if (r[o] === 0) { b.resolvers[i]!(ok); o++; continue }
+        b.resolvers[i]!({ bannedMs: r[o + 1]!, freshBan: r[o + 2] === 1, limited: r[o + 3]!, retryMs: r[o + 4]!, delayMs: r[o + 5]!, delayZone: r[o + 6]!, at })
+        o += 7
       }
     }, (e: Error) => {
       this.#markDown(e)
