@@ -4,13 +4,13 @@
 // (node --predictable: no background compiler or GC threads), with the same config as
 // bench/firewall.ts; this process (not traced) loads it over `--connections` keep-alive sockets, one
 // request in flight on each, cycling through 1,000 client addresses (X-Forwarded-For from a trusted
-// proxy). Each target runs twice, with N1 and N2 requests after the same warm-up; the difference in
-// instructions divided by N2 − N1 is the per-request cost, startup and warm-up cancelled out. The
-// Redis client's work (ioredis, batching, reply parsing) is in the edge process and counted;
+// proxy). After the warm-up (JIT and caches settled), callgrind_control zeroes the counters, N
+// requests run, and the counters are dumped: instructions / N, startup and warm-up excluded; a few
+// such windows per process show how steady the figure is. The Redis client's work (ioredis, batching, reply parsing) is in the edge process and counted;
 // redis-server is another process, not traced: its CPU is what bench/firewall.ts reports.
 //
 // Usage: node bin/run-ts.js bench/firewall-instructions.ts [--targets off,memory,redis]
-//          [--requests 1000,3000] [--warmup 2000] [--connections 32] [--route fixed|proxy] [--repeat 1]
+//          [--requests 2000] [--warmup 5000] [--connections 32] [--route fixed|proxy] [--repeat 3]
 //          [--no-valgrind (just check that it runs)]
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -31,11 +31,11 @@ await main()
 
 async function main(): Promise<void> {
   const targets = opt('targets', 'off,memory,redis').split(',') as FirewallTarget[]
-  const [n1, n2] = opt('requests', '1000,3000').split(',').map(Number) as [number, number]
-  const warmup = Number(opt('warmup', '2000'))
+  const n = Number(opt('requests', '2000'))
+  const warmup = Number(opt('warmup', '5000'))
   const connections = Number(opt('connections', '32'))
   const route = opt('route', 'fixed')
-  const repeat = Number(opt('repeat', '1'))
+  const repeat = Number(opt('repeat', '3'))
   const valgrind = !args.includes('--no-valgrind')
   const path = route === 'proxy' ? '/app/x' : '/fixed'
 
@@ -67,13 +67,17 @@ async function main(): Promise<void> {
     `--outfile=${bundle}`, '--log-level=warning', "--banner:js=import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"])
   copyFileSync(DEFAULT_BOT_RULES_FILE, join(dir, 'bot-rules.txt'))
 
-  /** Runs one traced edge for `n` measured requests; returns its total instructions (or 0). */
-  async function run(target: FirewallTarget, n: number, tag: string): Promise<number> {
+  /**
+   * Runs one traced edge: the warm-up, then `repeat` windows of `n` requests, each counted alone
+   * (callgrind_control zeroes the counters before a window and dumps them after it). Returns the
+   * instructions per request of each window.
+   */
+  async function run(target: FirewallTarget): Promise<number[]> {
     const port = await freePort()
-    const fw = target === 'off' ? undefined : firewallSection(target, dir, { url: redisUrl, prefix: `causeway:fwinstr:${process.pid}:${tag}:` })
-    const file = join(dir, `${tag}.json`)
+    const fw = target === 'off' ? undefined : firewallSection(target, dir, { url: redisUrl, prefix: `causeway:fwinstr:${process.pid}:${target}:` })
+    const file = join(dir, `${target}.json`)
     writeFileSync(file, JSON.stringify(edgeConfig({ port, workers: 1, upstreamPort: upPort, firewall: fw })))
-    const out = join(dir, `${tag}.cg`)
+    const out = join(dir, `${target}.cg`)
     const node = [process.execPath, '--predictable', bundle, file, dir]
     const cmd = valgrind ? ['valgrind', '--tool=callgrind', `--callgrind-out-file=${out}`, ...node] : node
     const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } })
@@ -82,17 +86,24 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       let o = ''
       child.stdout!.on('data', (b) => { o += b; if (/port \d+/.test(o)) resolve() })
-      child.once('exit', (c) => reject(new Error(`edge ${tag} exited (${c}): ${log.slice(-2000)}`)))
+      child.once('exit', (c) => reject(new Error(`edge ${target} exited (${c}): ${log.slice(-2000)}`)))
     })
     await drive(port, warmup)
-    await drive(port, n)
+    const perRequest: number[] = []
+    for (let w = 1; w <= repeat; w++) {
+      if (valgrind) execFileSync('callgrind_control', ['-z', String(child.pid)])
+      await drive(port, n)
+      if (!valgrind) continue
+      execFileSync('callgrind_control', ['-d', String(child.pid)])
+      const m = /^(?:summary|totals):\s*(\d+)/m.exec(readFileSync(`${out}.${w}`, 'utf8'))
+      if (!m) throw new Error(`no totals in ${out}.${w}`)
+      perRequest.push(Number(m[1]) / n)
+      console.error(`${target}: window ${w}: ${Math.round(Number(m[1]) / n)} instructions per request`)
+    }
     const exited = new Promise((r) => child.once('exit', r))
     child.stdin!.end()
     await exited
-    if (!valgrind) return 0
-    const m = /^(?:summary|totals):\s*(\d+)/m.exec(readFileSync(out, 'utf8'))
-    if (!m) throw new Error(`no totals in ${out}`)
-    return Number(m[1])
+    return perRequest
   }
 
   /** `n` requests over `connections` keep-alive sockets, one in flight each; all must be 200. */
@@ -125,16 +136,7 @@ async function main(): Promise<void> {
 
   if (valgrind && spawnSync('sh', ['-c', 'command -v valgrind']).status !== 0) throw new Error('valgrind is not installed')
   const perRequest = new Map<FirewallTarget, number[]>()
-  for (let r = 0; r < repeat; r++) {
-    for (const t of targets) {
-      const a = await run(t, n1, `${t}-${r}-a`)
-      const b = await run(t, n2, `${t}-${r}-b`)
-      const list = perRequest.get(t) ?? []
-      list.push((b - a) / (n2 - n1))
-      perRequest.set(t, list)
-      console.error(`${t}: ${a} → ${b} instructions: ${Math.round((b - a) / (n2 - n1))} per request`)
-    }
-  }
+  for (const t of targets) perRequest.set(t, await run(t))
   upstream.kill('SIGTERM')
   redisServer?.kill('SIGKILL')
   rmSync(dir, { recursive: true, force: true })
@@ -142,12 +144,12 @@ async function main(): Promise<void> {
 
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
   const off = perRequest.get('off') ? median(perRequest.get('off')!) : undefined
-  console.log(`edge instructions per request (callgrind, route ${route}, ${connections} connections, requests ${n1}→${n2} after ${warmup} warm-up)`)
+  console.log(`edge instructions per request (callgrind, route ${route}, ${connections} connections, ${repeat} windows of ${n} requests after ${warmup} warm-up; median of the windows)`)
   console.table(Object.fromEntries(targets.map((t) => {
     const v = median(perRequest.get(t)!)
     return [t, {
       'instructions/request': Math.round(v),
-      ...(repeat > 1 ? { runs: perRequest.get(t)!.map((x) => Math.round(x)).join(' / ') } : {}),
+      ...(repeat > 1 ? { windows: perRequest.get(t)!.map((x) => Math.round(x)).join(' / ') } : {}),
       ...(off !== undefined && t !== 'off' ? { 'firewall stage': Math.round(v - off), 'cost (1 − off/on)': `${((1 - off / v) * 100).toFixed(1)}%` } : {}),
     }]
   })))
