@@ -11,7 +11,7 @@
 //
 // Usage: node bin/run-ts.js bench/firewall-instructions.ts [--targets off,memory,redis]
 //          [--requests 2000] [--warmup 5000] [--connections 32] [--route fixed|proxy] [--repeat 3]
-//          [--no-valgrind (just check that it runs)]
+//          [--keep DIR] [--node-flags '--perf-basic-prof'] [--no-valgrind (just check that it runs)]
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect, createServer, type Socket } from 'node:net'
@@ -37,6 +37,10 @@ async function main(): Promise<void> {
   const route = opt('route', 'fixed')
   const repeat = Number(opt('repeat', '3'))
   const valgrind = !args.includes('--no-valgrind')
+  // --keep DIR: leave the callgrind files there (for callgrind_annotate); --node-flags '…': e.g.
+  // --perf-basic-prof, whose /tmp/perf-PID.map names the JIT code callgrind shows as addresses.
+  const keep = opt('keep', '')
+  const nodeFlags = opt('node-flags', '').split(' ').filter(Boolean)
   const path = route === 'proxy' ? '/app/x' : '/fixed'
 
   const dir = mkdtempSync(join(tmpdir(), 'cw-fw-instr-'))
@@ -77,8 +81,8 @@ async function main(): Promise<void> {
     const fw = target === 'off' ? undefined : firewallSection(target, dir, { url: redisUrl, prefix: `causeway:fwinstr:${process.pid}:${target}:` })
     const file = join(dir, `${target}.json`)
     writeFileSync(file, JSON.stringify(edgeConfig({ port, workers: 1, upstreamPort: upPort, firewall: fw })))
-    const out = join(dir, `${target}.cg`)
-    const node = [process.execPath, '--predictable', bundle, file, dir]
+    const out = join(keep || dir, `${target}.cg`)
+    const node = [process.execPath, '--predictable', ...nodeFlags, bundle, file, dir]
     const cmd = valgrind ? ['valgrind', '--tool=callgrind', `--callgrind-out-file=${out}`, ...node] : node
     const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } })
     let log = ''
