@@ -10,7 +10,7 @@
 // redis-server is another process, not traced: its CPU is what bench/firewall.ts reports.
 //
 // Usage: node bin/run-ts.js bench/firewall-instructions.ts [--targets off,memory,redis]
-//          [--requests 2000] [--warmup 5000] [--connections 32] [--route fixed|proxy] [--repeat 3]
+//          [--requests 2000] [--warmup 10000] [--connections 32] [--route fixed|proxy] [--repeat 3]
 //          [--keep DIR] [--node-flags '--perf-basic-prof'] [--no-valgrind (just check that it runs)]
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -32,7 +32,7 @@ await main()
 async function main(): Promise<void> {
   const targets = opt('targets', 'off,memory,redis').split(',') as FirewallTarget[]
   const n = Number(opt('requests', '2000'))
-  const warmup = Number(opt('warmup', '5000'))
+  const warmup = Number(opt('warmup', '10000'))
   const connections = Number(opt('connections', '32'))
   const route = opt('route', 'fixed')
   const repeat = Number(opt('repeat', '3'))
