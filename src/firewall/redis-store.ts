@@ -171,6 +171,34 @@ export class RedisStore implements FirewallStore {
   // maxRetry → findTime → rate → burst → delay → ttl → … → profile. Built once per distinct
   // config; sent at most once per batch.
   #profiles: ProfileNode = { next: new Map() }
+  // …and the profile of each frozen zone list: the firewall freezes the list it reuses for every
+  // request of a client (firewall.ts zonesFor), so most requests find their profile with one
+  // lookup instead of walking the tree; lists built for one request are not remembered.
+  #zoneProfiles = new WeakMap<HitInput['zones'], { jail: Jail | undefined; profile: Profile }>()
+  // Full key names (prefix + b:group, prefix + r:zone key), built once per group and bucket rather
+  // than concatenated (and flattened again by the Redis client) for every request.
+  #banKeys = new Map<string, string>()
+  #bucketKeys = new Map<string, string>()
+
+  #banKey(group: string): string {
+    let k = this.#banKeys.get(group)
+    if (k === undefined) {
+      k = `${this.prefix}b:${group}`
+      if (this.#banKeys.size >= 10_000) this.#banKeys.clear()
+      this.#banKeys.set(group, k)
+    }
+    return k
+  }
+
+  #bucketKey(zoneKey: string): string {
+    let k = this.#bucketKeys.get(zoneKey)
+    if (k === undefined) {
+      k = `${this.prefix}r:${zoneKey}`
+      if (this.#bucketKeys.size >= 10_000) this.#bucketKeys.clear()
+      this.#bucketKeys.set(zoneKey, k)
+    }
+    return k
+  }
 
   #profile(jail: Jail | undefined, strike: boolean, zones: HitInput['zones']): Profile {
     let node = step(this.#profiles, strike ? 's' : 'h')
@@ -189,15 +217,23 @@ export class RedisStore implements FirewallStore {
     const b = this.#batch
     const strike = input.strike !== undefined
     const zones = strike ? NO_ZONES : input.zones
-    const profile = this.#profile(input.strike ?? input.limitJail, strike, zones)
+    let profile: Profile
+    if (strike) profile = this.#profile(input.strike, true, zones)
+    else {
+      const known = this.#zoneProfiles.get(zones)
+      if (known !== undefined && known.jail === input.limitJail) profile = known.profile
+      else {
+        profile = this.#profile(input.limitJail, false, zones)
+        if (Object.isFrozen(zones)) this.#zoneProfiles.set(zones, { jail: input.limitJail, profile })
+      }
+    }
     if (profile.batch !== b) {
       profile.batch = b
       profile.slot = ++b.profileCount
       for (const x of profile.args) b.profileArgs.push(x)
     }
-    const p = this.prefix
-    b.banKeys.push(`${p}b:${input.group}`)
-    for (const z of zones) b.keys.push(`${p}r:${z.key}`)
+    b.banKeys.push(this.#banKey(input.group))
+    for (const z of zones) b.keys.push(this.#bucketKey(z.key))
     b.slots.push(profile.slot)
     b.inputs.push(input)
     const promise = new Promise<HitResult>((resolve) => { b.resolvers.push(resolve) })
