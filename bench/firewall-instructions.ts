@@ -143,6 +143,15 @@ async function main(): Promise<void> {
   if (valgrind && spawnSync('sh', ['-c', 'command -v valgrind']).status !== 0) throw new Error('valgrind is not installed')
   const perRequest = new Map<FirewallTarget, number[]>()
   for (const t of targets) perRequest.set(t, await run(t))
+  // How many decisions each EVALSHA carried (the batching the Redis figure depends on).
+  let perEval = ''
+  if (redisServer && targets.includes('redis')) {
+    const { Redis } = await import('ioredis')
+    const r = new Redis(redisUrl)
+    const calls = Number(/cmdstat_evalsha:calls=(\d+)/.exec(await r.info('commandstats'))?.[1] ?? 0)
+    r.disconnect()
+    if (calls) perEval = ` (Redis: ${((warmup + repeat * n) / calls).toFixed(1)} decisions per EVALSHA)`
+  }
   upstream.kill('SIGTERM')
   redisServer?.kill('SIGKILL')
   rmSync(dir, { recursive: true, force: true })
@@ -150,7 +159,7 @@ async function main(): Promise<void> {
 
   const lowest = (xs: number[]) => Math.min(...xs)
   const off = perRequest.get('off') ? lowest(perRequest.get('off')!) : undefined
-  console.log(`edge instructions per request (callgrind, route ${route}, ${connections} connections, ${repeat} windows of ${n} requests after ${warmup} warm-up; the lowest window)`)
+  console.log(`edge instructions per request (callgrind, route ${route}, ${connections} connections, ${repeat} windows of ${n} requests after ${warmup} warm-up; the lowest window)${perEval}`)
   console.table(Object.fromEntries(targets.map((t) => {
     const v = lowest(perRequest.get(t)!)
     return [t, {
