@@ -93,7 +93,7 @@ async function run(fw: FirewallService, inFlight: number): Promise<{ perSec: num
         const base = requests[i]!
         const raw = rawHeaders[i]!
         const headers: Record<string, string> = {}
-        for (let h = 0; h < raw.length; h += 2) headers[raw[h] as string] = (raw[h + 1] as Buffer).latin1Slice()
+        for (let h = 0; h < raw.length; h += 2) headers[raw[h] as string] = (raw[h + 1] as Buffer).toString('latin1')
         const req = { ...base, clientAddress: headers['x-forwarded-for']!, headers }
         const d = fw.decide(req)
         const r = d instanceof Promise ? await d : d
