@@ -65,14 +65,17 @@ async function redisUp(url: string): Promise<boolean> {
   })
 }
 
-/** The pids of a process and its children (an edge with workers > 1 is a primary and its workers). */
+/**
+ * The edge's node processes: itself and its node children (with workers > 1, a primary and its
+ * workers). Other children (tsx's esbuild service, while it lives) are not edge processes.
+ */
 function processCount(pid: number): number {
   let n = 1
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue
     try {
       const st = readFileSync(`/proc/${d}/stat`, 'utf8')
-      if (Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]) === pid) n++
+      if (Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]) === pid && st.includes('(node)')) n++
     } catch { /* gone */ }
   }
   return n
@@ -158,6 +161,9 @@ const counts = targets.map((t) => `${t.name}=${processCount(t.child.pid!)}`)
 console.log(`edge processes per target: ${counts.join(' ')}`)
 if (new Set(counts.map((c) => c.split('=')[1])).size !== 1) {
   console.error('bench/firewall: the targets run different numbers of edge processes; not comparable')
+  for (const t of targets) t.child.kill('SIGTERM')
+  upstream.kill('SIGTERM')
+  redisServer?.kill('SIGKILL')
   process.exit(1)
 }
 const paths: Record<string, string> = { fixed: '/fixed', proxy: '/app/x' }
