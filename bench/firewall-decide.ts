@@ -69,6 +69,7 @@ const requests: FirewallRequest[] = Array.from({ length: 1000 }, (_, k) => {
     headers: { host: 'shop.example', 'user-agent': agents[k % 2], accept: '*/*', 'accept-encoding': 'gzip, br', 'accept-language': 'en', 'x-forwarded-for': ip },
   }
 })
+const rawHeaders = requests.map((r) => Object.entries(r.headers).flatMap(([k, v]) => [k, Buffer.from(String(v), 'latin1')]))
 const responseHeaders = { 'content-type': 'text/html', 'content-length': '1234' }
 
 function cpu(): number {
@@ -85,9 +86,15 @@ async function run(fw: FirewallService, inFlight: number): Promise<{ perSec: num
   const loop = async (offset: number) => {
     while (Date.now() < end) {
       for (let k = 0; k < 100; k++) {
-        // Fresh objects each time, as the edge builds one FirewallRequest per request.
-        const base = requests[(n + offset) % requests.length]!
-        const req = { ...base }
+        // Fresh objects and header strings each time, as the edge builds one FirewallRequest per
+        // request from node:http's freshly parsed headers (a string looked up in a Map is hashed
+        // anew each request; a shared one would be hashed once).
+        const i = (n + offset) % requests.length
+        const base = requests[i]!
+        const raw = rawHeaders[i]!
+        const headers: Record<string, string> = {}
+        for (let h = 0; h < raw.length; h += 2) headers[raw[h] as string] = (raw[h + 1] as Buffer).toString('latin1')
+        const req = { ...base, clientAddress: headers['x-forwarded-for']!, headers }
         const d = fw.decide(req)
         const r = d instanceof Promise ? await d : d
         if (r.action !== 'allow') throw new Error(`unexpected ${JSON.stringify(r)}`)

@@ -62,12 +62,50 @@ function compile(rules: Rule[], s: BotSettings): { agents: Matcher[]; paths: Mat
     const alternatives: string[] = []
     if (g.prefixes.length) alternatives.push(`^(?:${g.prefixes.join('|')})`)
     if (g.substrings.length) alternatives.push(g.substrings.join('|'))
-    ;(g.agent ? agents : paths).push({ re: new RegExp(alternatives.join('|')), action: g.action })
+    // Paths are matched case-insensitively by the expression itself ('i'), not by lowercasing
+    // every request's path first (patterns are lowercased, so for ASCII the two are the same).
+    ;(g.agent ? agents : paths).push({ re: new RegExp(alternatives.join('|'), g.agent ? '' : 'i'), action: g.action })
   }
   return { agents, paths }
 }
 
-const HOST = /^[a-z0-9._~!$&'()*+,;=%-]+(?::\d{1,5})?$|^\[[0-9a-f:.]+\](?::\d{1,5})?$/i
+// A valid Host: a reg-name (RFC 3986: unreserved, sub-delims, pct-encoded) or a bracketed IPv6
+// literal, then an optional port of 1-5 digits — i.e. the regular expression
+//   /^[a-z0-9._~!$&'()*+,;=%-]+(?::\d{1,5})?$|^\[[0-9a-f:.]+\](?::\d{1,5})?$/i
+// as a loop over the characters, which costs a tenth of the regular expression per request.
+const REG_NAME = new Uint8Array(128)
+const IPV6 = new Uint8Array(128)
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._~!$&'()*+,;=%-") REG_NAME[c.charCodeAt(0)] = 1
+for (const c of '0123456789abcdefABCDEF:.') IPV6[c.charCodeAt(0)] = 1
+
+export function validHost(h: string): boolean {
+  const n = h.length
+  let i = 0
+  if (h.charCodeAt(0) === 91 /* [ */) {
+    i = 1
+    while (i < n && IPV6[h.charCodeAt(i)] === 1) i++
+    if (i === 1 || h.charCodeAt(i) !== 93 /* ] */) return false
+    i++
+  } else {
+    while (i < n && REG_NAME[h.charCodeAt(i)] === 1) i++
+    if (i === 0) return false
+  }
+  if (i === n) return true
+  if (h.charCodeAt(i) !== 58 /* : */ || n - i - 1 < 1 || n - i - 1 > 5) return false
+  for (i++; i < n; i++) {
+    const c = h.charCodeAt(i)
+    if (c < 48 || c > 57) return false
+  }
+  return true
+}
+
+/** The length and eight characters spread over the string, mixed into a small integer. */
+function fingerprint(s: string): number {
+  const n = s.length
+  let h = n
+  for (let k = 1; k <= 8; k++) h = (Math.imul(h, 31) + s.charCodeAt(((n - 1) * k) >> 3)) | 0
+  return h & 0x3fffffff
+}
 
 export class BotRules {
   #s: BotSettings
@@ -76,8 +114,10 @@ export class BotRules {
   #agents: Matcher[] = []
   #paths: Matcher[] = []
   #malformed: RuleAction
-  // Real traffic carries few distinct user agents: remember each one's verdict (bounded).
-  #agentCache = new Map<string, Matcher | null>()
+  // Real traffic carries few distinct user agents: remember each one's verdict (bounded). Keyed
+  // by a fingerprint, not by the string: every request's user agent is a fresh string, and a Map
+  // keyed by it would hash all of its ~100 characters each time (the largest part of check()).
+  #agentCache = new Map<number, { ua: string; verdict: Matcher | null }>()
 
   constructor(s: BotSettings, opts: { root: string; watch: WatchMode; pollInterval: number; log: (e: Record<string, unknown>) => void }) {
     this.#s = s
@@ -120,18 +160,22 @@ export class BotRules {
     }
     const ua = req.headers['user-agent']
     if (ua && this.#agents.length) {
-      let m = this.#agentCache.get(ua)
-      if (m === undefined) {
+      const fp = fingerprint(ua)
+      const cached = this.#agentCache.get(fp)
+      let m: Matcher | null
+      if (cached !== undefined && cached.ua === ua) m = cached.verdict
+      else {
         const lc = ua.toLowerCase()
         m = this.#agents.find((a) => a.re.test(lc)) ?? null
         if (this.#agentCache.size >= 2000) this.#agentCache.clear()
-        this.#agentCache.set(ua, m)
+        // A fingerprint shared by two agents keeps the latest: still right, only slower.
+        this.#agentCache.set(fp, { ua, verdict: m })
       }
       if (m) return this.#hit('bot.agent', m, `scanner user agent: ${ua.slice(0, 100)}`)
     }
     if (this.#paths.length) {
-      const lc = req.path.toLowerCase()
-      for (const m of this.#paths) if (m.re.test(lc)) return this.#hit('bot.probe', m, `probe path: ${req.path.slice(0, 200)}`)
+      const path = req.path
+      for (const m of this.#paths) if (m.re.test(path)) return this.#hit('bot.probe', m, `probe path: ${req.path.slice(0, 200)}`)
     }
     return undefined
   }
@@ -145,7 +189,7 @@ export class BotRules {
     const host = h.host
     if (host === undefined || host === '') {
       if (req.httpVersion === '1.1' && h[':authority'] === undefined) return 'no Host header on HTTP/1.1'
-    } else if (!HOST.test(host)) {
+    } else if (!validHost(host)) {
       return 'invalid Host header'
     }
     if (!(req.path.startsWith('/') || (req.path === '*' && req.method === 'OPTIONS'))) return 'request target is not a path'

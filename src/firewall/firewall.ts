@@ -117,7 +117,7 @@ export function createFirewall(config: Record<string, unknown> = {}, opts: Firew
 
   // What the lists and the identifier say about an address, cached (bounded) so a request costs
   // one Map lookup for all three; rebuilt when a list file is reloaded.
-  interface AddressFacts { allowed: boolean; denied: boolean; group: string; zones: ZoneHit[] | undefined }
+  interface AddressFacts { allowed: boolean; denied: boolean; group: string; zones: readonly ZoneHit[] | undefined }
   let facts = new Map<string, AddressFacts>()
   let listVersion = -1
   function factsOf(addr: string): AddressFacts {
@@ -136,7 +136,7 @@ export function createFirewall(config: Record<string, unknown> = {}, opts: Firew
   // those hit lists are built once per address (in its facts) and reused, keys and all.
   const clientOnly = allZones.every((z) => z.key === 'client' && !z.applies)
 
-  function zonesFor(req: FirewallRequest, f: AddressFacts): ZoneHit[] {
+  function zonesFor(req: FirewallRequest, f: AddressFacts): readonly ZoneHit[] {
     if (clientOnly && f.zones !== undefined) return f.zones
     const group = f.group
     const hits: ZoneHit[] = []
@@ -146,7 +146,8 @@ export function createFirewall(config: Record<string, unknown> = {}, opts: Firew
       if (value === undefined) continue
       hits.push({ key: `${z.name}:${value}`, rate: z.rate, burst: z.burst, delay: z.delay, ttl: z.ttl })
     }
-    if (clientOnly) f.zones = hits
+    // Frozen: the same list serves every request of this address (and stores may key on it).
+    if (clientOnly) f.zones = Object.freeze(hits)
     return hits
   }
 
@@ -186,7 +187,7 @@ export function createFirewall(config: Record<string, unknown> = {}, opts: Firew
     return emit(req, group, { action: 'reject', status: cfg.banStatus, retryAfterSeconds: Math.ceil(r.bannedMs / 1000), rule: 'ban', reason }, 'banned')
   }
 
-  function afterHit(req: FirewallRequest, group: string, zones: ZoneHit[], r: HitResult): Decision {
+  function afterHit(req: FirewallRequest, group: string, zones: readonly ZoneHit[], r: HitResult): Decision {
     if (r.limited === -2) return emit(req, group, { action: 'reject', status: 503, rule: 'store-unavailable', reason: 'firewall store unreachable (failMode closed)' }, 'rejected')
     if (r.bannedMs > 0) return banned(req, group, r, jails.rateLimit.name)
     if (r.limited >= 0) {

@@ -17,13 +17,16 @@
 // ARGV[6] number of profiles P, then per profile: mode ('h' hit the zones, 's' strike only),
 //         jail maxRetry (0 = no jail), jail findTime, jail name, number of zones Z, then per zone:
 //         rate burst delay(-1 = nodelay) ttl
-// Then the number of decisions D, then per decision its profile (1-based).
+// Then the number of decisions D, then per decision its profile (1-based) — unless P is 1: then
+// every decision has profile 1 and none is sent.
 // KEYS: first each decision's ban key (PREFIX b:GROUP; value = reason, PX = ban length), then each
 //   decision's Z bucket keys in order (PREFIX r:ZONE:KEY; a string 'EXCESS LAST_MS', PX = the
 //   zone's ttl). The ban count (PREFIX n:GROUP) and strike list (PREFIX s:JAIL:GROUP) keys are
 //   derived from the ban key on the rare paths that touch them.
-// Returns {now, then per decision: bannedMs, freshBan, limitedZone(-1), retryMs, delayMs, delayZone(-1)}
-// (zones 0-based).
+// Returns {now, then per decision: 0 when it is plain "go on" (no ban, no limit, no delay: nearly
+// every decision), else 1 followed by bannedMs, freshBan, limitedZone(-1), retryMs, delayMs,
+// delayZone(-1)} (zones 0-based). The short form keeps the reply, and the edge's parsing of it, to
+// one integer per ordinary decision.
 export const FIREWALL_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -44,6 +47,7 @@ for p = 1, tonumber(ARGV[6]) do
 end
 local count = tonumber(ARGV[a])
 local first = a + 1
+local single = tonumber(ARGV[6]) == 1
 
 -- KEYS holds the decisions' ban keys first (one each), then their bucket keys in order.
 local nb = #KEYS - count
@@ -51,7 +55,7 @@ local starts = {}
 local decisions = {}
 local k = count + 1
 for d = 1, count do
-  local pr = profiles[tonumber(ARGV[first + d - 1])]
+  local pr = single and profiles[1] or profiles[tonumber(ARGV[first + d - 1])]
   decisions[d], starts[d] = pr, k
   k = k + pr.nz
 end
@@ -156,11 +160,16 @@ local function decide(pr, kban, k)
 end
 
 local out = {now}
-local o = 1
+local o = 2
 for d = 1, count do
   local r1, r2, r3, r4, r5, r6 = decide(decisions[d], KEYS[d], starts[d])
-  out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5], out[o + 6] = r1, r2, r3, r4, r5, r6
-  o = o + 6
+  if r1 == 0 and r3 == -1 and r5 == 0 then
+    out[o] = 0
+    o = o + 1
+  else
+    out[o], out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5], out[o + 6] = 1, r1, r2, r3, r4, r5, r6
+    o = o + 7
+  end
 end
 
 for i = count + 1, #KEYS do

@@ -171,6 +171,34 @@ export class RedisStore implements FirewallStore {
   // maxRetry → findTime → rate → burst → delay → ttl → … → profile. Built once per distinct
   // config; sent at most once per batch.
   #profiles: ProfileNode = { next: new Map() }
+  // …and the profile of each frozen zone list: the firewall freezes the list it reuses for every
+  // request of a client (firewall.ts zonesFor), so most requests find their profile with one
+  // lookup instead of walking the tree; lists built for one request are not remembered.
+  #zoneProfiles = new WeakMap<HitInput['zones'], { jail: Jail | undefined; profile: Profile }>()
+  // Full key names (prefix + b:group, prefix + r:zone key), built once per group and bucket rather
+  // than concatenated (and flattened again by the Redis client) for every request.
+  #banKeys = new Map<string, string>()
+  #bucketKeys = new Map<string, string>()
+
+  #banKey(group: string): string {
+    let k = this.#banKeys.get(group)
+    if (k === undefined) {
+      k = `${this.prefix}b:${group}`
+      if (this.#banKeys.size >= 10_000) this.#banKeys.clear()
+      this.#banKeys.set(group, k)
+    }
+    return k
+  }
+
+  #bucketKey(zoneKey: string): string {
+    let k = this.#bucketKeys.get(zoneKey)
+    if (k === undefined) {
+      k = `${this.prefix}r:${zoneKey}`
+      if (this.#bucketKeys.size >= 10_000) this.#bucketKeys.clear()
+      this.#bucketKeys.set(zoneKey, k)
+    }
+    return k
+  }
 
   #profile(jail: Jail | undefined, strike: boolean, zones: HitInput['zones']): Profile {
     let node = step(this.#profiles, strike ? 's' : 'h')
@@ -189,15 +217,23 @@ export class RedisStore implements FirewallStore {
     const b = this.#batch
     const strike = input.strike !== undefined
     const zones = strike ? NO_ZONES : input.zones
-    const profile = this.#profile(input.strike ?? input.limitJail, strike, zones)
+    let profile: Profile
+    if (strike) profile = this.#profile(input.strike, true, zones)
+    else {
+      const known = this.#zoneProfiles.get(zones)
+      if (known !== undefined && known.jail === input.limitJail) profile = known.profile
+      else {
+        profile = this.#profile(input.limitJail, false, zones)
+        if (Object.isFrozen(zones)) this.#zoneProfiles.set(zones, { jail: input.limitJail, profile })
+      }
+    }
     if (profile.batch !== b) {
       profile.batch = b
       profile.slot = ++b.profileCount
       for (const x of profile.args) b.profileArgs.push(x)
     }
-    const p = this.prefix
-    b.banKeys.push(`${p}b:${input.group}`)
-    for (const z of zones) b.keys.push(`${p}r:${z.key}`)
+    b.banKeys.push(this.#banKey(input.group))
+    for (const z of zones) b.keys.push(this.#bucketKey(z.key))
     b.slots.push(profile.slot)
     b.inputs.push(input)
     const promise = new Promise<HitResult>((resolve) => { b.resolvers.push(resolve) })
@@ -229,12 +265,17 @@ export class RedisStore implements FirewallStore {
     args.push(this.prefix, ...this.#policyArgs, b.profileCount)
     for (const x of b.profileArgs) args.push(x)
     args.push(n)
-    for (const x of b.slots) args.push(x)
+    // One profile (the usual case: one set of zones for every client): no per-decision slot.
+    if (b.profileCount > 1) for (const x of b.slots) args.push(x)
     this.#inflight++
     this.#evalBatch(args).finally(this.#landed).then((r) => {
       const at = r[0]!
-      for (let i = 0, o = 1; i < n; i++, o += 6) {
-        b.resolvers[i]!({ bannedMs: r[o]!, freshBan: r[o + 1] === 1, limited: r[o + 2]!, retryMs: r[o + 3]!, delayMs: r[o + 4]!, delayZone: r[o + 5]!, at })
+      // 0: go on (OK at Redis's clock); 1 and six numbers: anything else (redis-script.ts).
+      const ok: HitResult = { ...OK, at }
+      for (let i = 0, o = 1; i < n; i++) {
+        if (r[o] === 0) { b.resolvers[i]!(ok); o++; continue }
+        b.resolvers[i]!({ bannedMs: r[o + 1]!, freshBan: r[o + 2] === 1, limited: r[o + 3]!, retryMs: r[o + 4]!, delayMs: r[o + 5]!, delayZone: r[o + 6]!, at })
+        o += 7
       }
     }, (e: Error) => {
       this.#markDown(e)

@@ -1,0 +1,171 @@
+// The firewall stage's cost in machine instructions per request of the EDGE process: a figure that
+// does not move with the neighbours' load, unlike requests/s on a shared machine. Each target (no
+// firewall, memory store, Redis store) runs as one edge process under `valgrind --tool=callgrind`
+// (node --predictable: no background compiler or GC threads), with the same config as
+// bench/firewall.ts; this process (not traced) loads it over `--connections` keep-alive sockets, one
+// request in flight on each, cycling through 1,000 client addresses (X-Forwarded-For from a trusted
+// proxy). After the warm-up (JIT and caches settled), callgrind_control zeroes the counters, N
+// requests run, and the counters are dumped: instructions / N, startup and warm-up excluded. The
+// first windows still contain TurboFan compiling (V8 keeps optimizing for a while, and with
+// --predictable it does so on the main thread): the figure is the LOWEST window, the steady state,
+// since compiling and GC only ever add instructions; all windows are shown. The Redis client's work (ioredis, batching, reply parsing) is in the edge process and counted;
+// redis-server is another process, not traced: its CPU is what bench/firewall.ts reports.
+//
+// Usage: node bin/run-ts.js bench/firewall-instructions.ts [--targets off,memory,redis]
+//          [--requests 2000] [--warmup 5000] [--connections 32] [--route fixed|proxy] [--repeat 5]
+//          [--keep DIR] [--node-flags '--perf-basic-prof'] [--no-valgrind (just check that it runs)]
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { connect, createServer, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { DEFAULT_BOT_RULES_FILE } from '../src/firewall/bots.ts'
+import { USER_AGENTS, clientAddress, edgeConfig, firewallSection, writeListFiles, type FirewallTarget } from './firewall-setup.ts'
+
+const args = process.argv.slice(2)
+const opt = (name: string, dflt: string) => {
+  const i = args.indexOf(`--${name}`)
+  return i === -1 ? dflt : args[i + 1]!
+}
+
+await main()
+
+async function main(): Promise<void> {
+  const targets = opt('targets', 'off,memory,redis').split(',') as FirewallTarget[]
+  const n = Number(opt('requests', '2000'))
+  const warmup = Number(opt('warmup', '5000'))
+  const connections = Number(opt('connections', '32'))
+  const route = opt('route', 'fixed')
+  const repeat = Number(opt('repeat', '5'))
+  const valgrind = !args.includes('--no-valgrind')
+  // --keep DIR: leave the callgrind files there (for callgrind_annotate); --node-flags '…': e.g.
+  // --perf-basic-prof, whose /tmp/perf-PID.map names the JIT code callgrind shows as addresses.
+  const keep = opt('keep', '')
+  const nodeFlags = opt('node-flags', '').split(' ').filter(Boolean)
+  const path = route === 'proxy' ? '/app/x' : '/fixed'
+
+  const dir = mkdtempSync(join(tmpdir(), 'cw-fw-instr-'))
+  writeListFiles(dir)
+  const freePort = () => new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)) })
+  })
+
+  let redisServer: ChildProcess | undefined
+  let redisUrl = ''
+  if (targets.includes('redis')) {
+    const port = await freePort()
+    redisServer = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] })
+    await new Promise<void>((resolve) => {
+      let out = ''
+      redisServer!.stdout!.on('data', (b: Buffer) => { out += b; if (out.includes('Ready to accept')) resolve() })
+    })
+    redisUrl = `redis://127.0.0.1:${port}`
+  }
+  const upPort = await freePort()
+  const upstream = spawn(process.execPath, ['-e', `require('http').createServer((q,r)=>{r.setHeader('content-type','text/plain');r.end('ok')}).listen(${upPort},'127.0.0.1',()=>console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] })
+  await new Promise((r) => upstream.stdout!.once('data', r))
+
+  // The traced edge is bundled once (plain JS: no TypeScript compiling under valgrind).
+  const bundle = join(dir, 'edge.mjs')
+  const esbuild = fileURLToPath(new URL('../node_modules/.bin/esbuild', import.meta.url))
+  execFileSync(esbuild, [fileURLToPath(new URL('./firewall-instructions-edge.ts', import.meta.url)), '--bundle', '--platform=node', '--format=esm',
+    `--outfile=${bundle}`, '--log-level=warning', "--banner:js=import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"])
+  copyFileSync(DEFAULT_BOT_RULES_FILE, join(dir, 'bot-rules.txt'))
+
+  /**
+   * Runs one traced edge: the warm-up, then `repeat` windows of `n` requests, each counted alone
+   * (callgrind_control zeroes the counters before a window and dumps them after it). Returns the
+   * instructions per request of each window.
+   */
+  async function run(target: FirewallTarget): Promise<number[]> {
+    const port = await freePort()
+    const fw = target === 'off' ? undefined : firewallSection(target, dir, { url: redisUrl, prefix: `causeway:fwinstr:${process.pid}:${target}:` })
+    const file = join(dir, `${target}.json`)
+    writeFileSync(file, JSON.stringify(edgeConfig({ port, workers: 1, upstreamPort: upPort, firewall: fw })))
+    const out = join(keep || dir, `${target}.cg`)
+    const node = [process.execPath, '--predictable', ...nodeFlags, bundle, file, dir]
+    const cmd = valgrind ? ['valgrind', '--tool=callgrind', `--callgrind-out-file=${out}`, ...node] : node
+    const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } })
+    let log = ''
+    child.stderr!.on('data', (b) => { log += b })
+    await new Promise<void>((resolve, reject) => {
+      let o = ''
+      child.stdout!.on('data', (b) => { o += b; if (/port \d+/.test(o)) resolve() })
+      child.once('exit', (c) => reject(new Error(`edge ${target} exited (${c}): ${log.slice(-2000)}`)))
+    })
+    await drive(port, warmup)
+    const perRequest: number[] = []
+    for (let w = 1; w <= repeat; w++) {
+      if (valgrind) execFileSync('callgrind_control', ['-z', String(child.pid)])
+      await drive(port, n)
+      if (!valgrind) continue
+      execFileSync('callgrind_control', ['-d', String(child.pid)])
+      const m = /^(?:summary|totals):\s*(\d+)/m.exec(readFileSync(`${out}.${w}`, 'utf8'))
+      if (!m) throw new Error(`no totals in ${out}.${w}`)
+      perRequest.push(Number(m[1]) / n)
+      console.error(`${target}: window ${w}: ${Math.round(Number(m[1]) / n)} instructions per request`)
+    }
+    const exited = new Promise((r) => child.once('exit', r))
+    child.stdin!.end()
+    await exited
+    return perRequest
+  }
+
+  /** `n` requests over `connections` keep-alive sockets, one in flight each; all must be 200. */
+  function drive(port: number, n: number): Promise<void> {
+    const reqs = Array.from({ length: 1000 }, (_, k) => Buffer.from(
+      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Forwarded-For: ${clientAddress(k)}\r\nUser-Agent: ${USER_AGENTS[k % 4]}\r\nAccept: */*\r\n\r\n`))
+    return new Promise((resolve, reject) => {
+      let sent = 0
+      let answered = 0
+      let open = connections
+      for (let c = 0; c < connections; c++) {
+        const s: Socket = connect(port, '127.0.0.1')
+        s.setNoDelay(true)
+        const next = () => {
+          if (sent < n) { s.write(reqs[sent++ % 1000]!) } else { s.end(); if (--open === 0) answered === n ? resolve() : reject(new Error(`${answered}/${n}`)) }
+        }
+        s.on('connect', next)
+        s.on('data', (d: Buffer) => {
+          const text = d.toString('latin1')
+          for (let i = text.indexOf('HTTP/1.1 '); i !== -1; i = text.indexOf('HTTP/1.1 ', i + 1)) {
+            if (!text.startsWith('HTTP/1.1 200', i)) return reject(new Error(`unexpected response: ${text.slice(i, i + 200)}`))
+            answered++
+            next()
+          }
+        })
+        s.on('error', reject)
+      }
+    })
+  }
+
+  if (valgrind && spawnSync('sh', ['-c', 'command -v valgrind']).status !== 0) throw new Error('valgrind is not installed')
+  const perRequest = new Map<FirewallTarget, number[]>()
+  for (const t of targets) perRequest.set(t, await run(t))
+  // How many decisions each EVALSHA carried (the batching the Redis figure depends on).
+  let perEval = ''
+  if (redisServer && targets.includes('redis')) {
+    const { Redis } = await import('ioredis')
+    const r = new Redis(redisUrl)
+    const calls = Number(/cmdstat_evalsha:calls=(\d+)/.exec(await r.info('commandstats'))?.[1] ?? 0)
+    r.disconnect()
+    if (calls) perEval = ` (Redis: ${((warmup + repeat * n) / calls).toFixed(1)} decisions per EVALSHA)`
+  }
+  upstream.kill('SIGTERM')
+  redisServer?.kill('SIGKILL')
+  rmSync(dir, { recursive: true, force: true })
+  if (!valgrind) { console.log('ran without valgrind: no instruction counts'); return }
+
+  const lowest = (xs: number[]) => Math.min(...xs)
+  const off = perRequest.get('off') ? lowest(perRequest.get('off')!) : undefined
+  console.log(`edge instructions per request (callgrind, route ${route}, ${connections} connections, ${repeat} windows of ${n} requests after ${warmup} warm-up; the lowest window)${perEval}`)
+  console.table(Object.fromEntries(targets.map((t) => {
+    const v = lowest(perRequest.get(t)!)
+    return [t, {
+      'instructions/request': Math.round(v),
+      ...(repeat > 1 ? { windows: perRequest.get(t)!.map((x) => Math.round(x)).join(' / ') } : {}),
+      ...(off !== undefined && t !== 'off' ? { 'firewall stage': Math.round(v - off), 'cost (1 − off/on)': `${((1 - off / v) * 100).toFixed(1)}%` } : {}),
+    }]
+  })))
+}

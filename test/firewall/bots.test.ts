@@ -1,0 +1,52 @@
+// The bot rules' per-request shortcuts must decide exactly as the plain versions: the Host check
+// written as a loop agrees with the regular expression it replaces, probe paths match whatever
+// their case, and user agents that share a cache fingerprint each keep their own verdict.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { BotRules, validHost } from '../../src/firewall/bots.ts'
+import { compileConfig } from '../../src/firewall/config.ts'
+import type { FirewallRequest } from '../../src/firewall/contract.ts'
+
+const HOST = /^[a-z0-9._~!$&'()*+,;=%-]+(?::\d{1,5})?$|^\[[0-9a-f:.]+\](?::\d{1,5})?$/i
+
+test('validHost agrees with the Host regular expression', () => {
+  const cases = ['127.0.0.1:19601', 'shop.example', 'Shop.Example:8080', 'a b<script>', '', '[::1]', '[::1]:80', '[::1]:',
+    '[]', '[::1]x', 'host:', 'host:123456', 'host:12345', 'a:b', '[2001:DB8::1]:443', 'ex%41mple', ':80', 'caf\u00e9', '[::1]]',
+    'x:1:2', '[g::1]', 'a/b', 'a\\b', 'a@b', "o'k!$&()*+,;=~-_.", '[::1', '::1']
+  for (const c of cases) assert.equal(validHost(c), HOST.test(c), JSON.stringify(c))
+  // And on random strings over the characters that matter.
+  const alphabet = 'a0Z9.:[]-_%~! /@\u00e9'
+  let seed = 7
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n }
+  for (let i = 0; i < 20000; i++) {
+    let s = ''
+    for (let j = rnd(9); j > 0; j--) s += alphabet[rnd(alphabet.length)]
+    assert.equal(validHost(s), HOST.test(s), JSON.stringify(s))
+  }
+})
+
+function rules(): BotRules {
+  return new BotRules(compileConfig({ bots: {} }, {}).bots, { root: process.cwd(), watch: 'off', pollInterval: 1000, log: () => {} })
+}
+const req = (path: string, ua?: string): FirewallRequest => ({
+  clientAddress: '192.0.2.1', method: 'GET', path, httpVersion: '1.1', headers: { host: 'shop.example', ...(ua ? { 'user-agent': ua } : {}) },
+})
+
+test('probe paths match in any case, as the lowercased path did', () => {
+  const b = rules()
+  for (const p of ['/.git/config', '/.GIT/config', '/WP-Login.php', '/x/../etc/PASSWD', '/.DS_Store']) assert.equal(b.check(req(p))?.rule, 'bot.probe', p)
+  for (const p of ['/', '/products/shoe-42/', '/git/config', '/static/app.css']) assert.equal(b.check(req(p)), undefined, p)
+})
+
+test('user agents that share a cache fingerprint each keep their own verdict', () => {
+  const b = rules()
+  // The fingerprint samples the length and 8 characters (positions 12, 24, 37, 49, 61, 74, 86 and
+  // 99 of a 100-character agent): these two differ only elsewhere.
+  const browser = 'Mozilla/5.0 ' + 'a'.repeat(88)
+  const scanner = 'M' + 'nikto' + browser.slice(6)
+  assert.equal(scanner.length, browser.length)
+  for (let round = 0; round < 3; round++) {
+    assert.equal(b.check(req('/', scanner))?.rule, 'bot.agent')
+    assert.equal(b.check(req('/', browser)), undefined)
+  }
+})
