@@ -80,6 +80,8 @@ export class CausewayApp implements App {
   readonly #errors: ErrorContext
   readonly #onError: ErrorHandler
   readonly #opts: CreateAppOptions
+  /** The last Host header that passed the ALLOWED_HOSTS check. */
+  #lastHost: string | undefined = undefined
 
   constructor(opts: CreateAppOptions) {
     this.#opts = opts
@@ -127,10 +129,14 @@ export class CausewayApp implements App {
   /** The 400 for an undecodable path or a Host not in ALLOWED_HOSTS (before any middleware), else undefined. */
   #refuse(req: HttpRequest): Promise<HttpResponse> | undefined {
     if (req.pathError !== undefined) return responseForError(req, new HttpError(400, req.pathError), this.#errors)
-    if (!this.#hostOk(hostHeader(req.raw) ?? req.host)) {
-      const host = req.host
-      return responseForError(req, new HttpError(400, `Invalid Host header ${JSON.stringify(host)}. You may need to add '${host.replace(/:\d+$/, '')}' to ALLOWED_HOSTS.`), this.#errors)
+    const host = hostHeader(req.raw)
+    // Most requests repeat the previous Host: a string comparison instead of hashing a fresh string.
+    if (host !== undefined && host === this.#lastHost) return undefined
+    if (!this.#hostOk(host ?? req.host)) {
+      const shown = req.host
+      return responseForError(req, new HttpError(400, `Invalid Host header ${JSON.stringify(shown)}. You may need to add '${shown.replace(/:\d+$/, '')}' to ALLOWED_HOSTS.`), this.#errors)
     }
+    if (host !== undefined) this.#lastHost = host
     return undefined
   }
 
