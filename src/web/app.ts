@@ -80,6 +80,8 @@ export class CausewayApp implements App {
   readonly #errors: ErrorContext
   readonly #onError: ErrorHandler
   readonly #opts: CreateAppOptions
+  /** The last Host header that passed the ALLOWED_HOSTS check. */
+  #lastHost: string | undefined = undefined
 
   constructor(opts: CreateAppOptions) {
     this.#opts = opts
@@ -127,10 +129,14 @@ export class CausewayApp implements App {
   /** The 400 for an undecodable path or a Host not in ALLOWED_HOSTS (before any middleware), else undefined. */
   #refuse(req: HttpRequest): Promise<HttpResponse> | undefined {
     if (req.pathError !== undefined) return responseForError(req, new HttpError(400, req.pathError), this.#errors)
-    if (!this.#hostOk(hostHeader(req.raw) ?? req.host)) {
-      const host = req.host
-      return responseForError(req, new HttpError(400, `Invalid Host header ${JSON.stringify(host)}. You may need to add '${host.replace(/:\d+$/, '')}' to ALLOWED_HOSTS.`), this.#errors)
+    const host = hostHeader(req.raw)
+    // Most requests repeat the previous Host: a string comparison instead of hashing a fresh string.
+    if (host !== undefined && host === this.#lastHost) return undefined
+    if (!this.#hostOk(host ?? req.host)) {
+      const shown = req.host
+      return responseForError(req, new HttpError(400, `Invalid Host header ${JSON.stringify(shown)}. You may need to add '${shown.replace(/:\d+$/, '')}' to ALLOWED_HOSTS.`), this.#errors)
     }
+    if (host !== undefined) this.#lastHost = host
     return undefined
   }
 
@@ -150,41 +156,62 @@ export class CausewayApp implements App {
   handle(raw: IncomingMessage, res: ServerResponse): Promise<void> {
     const req = new HttpRequest(raw, this.runtime)
     if (journeyEnabled()) return traceRequest(req, (r) => this.#serve(r, res))
-    return this.#serve(req, res)
+    const top = this.#onion.outermost
+    if (top === undefined) return this.#serve(req, res)
+    // run() for an unrecorded request, with the outermost layer boundary (what guard() does for
+    // the other layers) done here, in plain code: no async frame, one reaction on the onion's
+    // promise, and the response is written from that reaction.
+    let out: Promise<HttpResponse> | HttpResponse
+    try {
+      out = this.#refuse(req) ?? top.handler(req)
+    } catch (e) {
+      out = this.#onError(req, e)
+    }
+    return (out instanceof Promise ? out : Promise.resolve(out)).then(
+      (resp) => (isResponse(resp) ? this.#send(req, res, resp) : this.#onError(req, notAResponse(top.layer, resp)).then((r) => this.#send(req, res, r))),
+      (e: unknown) => this.#onError(req, e).then((r) => this.#send(req, res, r)),
+    )
   }
 
   async #serve(req: HttpRequest, res: ServerResponse): Promise<void> {
-    const raw = req.raw
-    const top = this.#onion.outermost
-    let resp: HttpResponse
-    if (top === undefined || req.journeySpan) {
-      resp = await this.run(req)
-    } else {
-      // run() for an unrecorded request, with the outermost layer boundary (what guard() does
-      // for the other layers) done in this frame: one promise and one async frame less.
-      try {
-        resp = await (this.#refuse(req) ?? top.handler(req))
-        if (!isResponse(resp)) resp = await this.#onError(req, notAResponse(top.layer, resp))
-      } catch (e) {
-        resp = await this.#onError(req, e)
-      }
-    }
+    await this.#send(req, res, await this.run(req))
+  }
+
+  /**
+   * Writes the response and, once it is sent, removes uploaded files. Never throws; returns a
+   * promise only when something is still under way (a streamed body, a cleanup).
+   */
+  #send(req: HttpRequest, res: ServerResponse, resp: HttpResponse): void | Promise<void> {
     recordStatus(req, resp.status)
+    let sending: void | Promise<void> = undefined
     try {
-      const sending = writeResponse(req.method, resp, res)
-      if (sending !== undefined) await sending
+      sending = writeResponse(req.method, resp, res)
     } catch (e) {
-      // A client that hangs up mid-stream is routine, not an application error.
-      const gone = raw.destroyed || (e as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE'
-      this.logger.log({ level: gone ? 'debug' : 'error', message: `${req.method} ${req.path}: writing the response failed`, requestId: req.id, error: e })
-      if (!res.headersSent) {
-        res.writeHead(500, ['content-type', 'text/plain; charset=utf-8', 'content-length', '21'])
-        res.end('Internal Server Error')
-      } else {
-        res.destroy()
-      }
+      this.#writeFailed(req, res, e)
     }
-    if (req.needsCleanup) await req.cleanup().catch((e) => this.logger.log({ level: 'warn', message: 'removing uploaded files failed', requestId: req.id, error: e }))
+    if (sending !== undefined) {
+      return sending.then(() => this.#cleanup(req), (e: unknown) => {
+        this.#writeFailed(req, res, e)
+        return this.#cleanup(req)
+      })
+    }
+    return this.#cleanup(req)
+  }
+
+  #writeFailed(req: HttpRequest, res: ServerResponse, e: unknown): void {
+    // A client that hangs up mid-stream is routine, not an application error.
+    const gone = req.raw.destroyed || (e as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE'
+    this.logger.log({ level: gone ? 'debug' : 'error', message: `${req.method} ${req.path}: writing the response failed`, requestId: req.id, error: e })
+    if (!res.headersSent) {
+      res.writeHead(500, ['content-type', 'text/plain; charset=utf-8', 'content-length', '21'])
+      res.end('Internal Server Error')
+    } else {
+      res.destroy()
+    }
+  }
+
+  #cleanup(req: HttpRequest): void | Promise<void> {
+    if (req.needsCleanup) return req.cleanup().catch((e) => this.logger.log({ level: 'warn', message: 'removing uploaded files failed', requestId: req.id, error: e }))
   }
 
   /** WHATWG adapter for Fetch-standard hosts and tests; not the hot path. */

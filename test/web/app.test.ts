@@ -111,6 +111,12 @@ test('unknown Host → 400 before any middleware runs; the server stays up', asy
     const good = await rawHttp(srv.port, 'GET /ok/ HTTP/1.1\r\nHost: www.example.com:8443\r\nConnection: close\r\n\r\n')
     assert.match(good, /^HTTP\/1\.1 200/)
     assert.equal(ran, 1)
+    // The app remembers the last allowed Host: a different one right after it is still checked,
+    // and the allowed one still passes after a refusal.
+    assert.match(await rawHttp(srv.port, 'GET /ok/ HTTP/1.1\r\nHost: evil.test\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 400/)
+    assert.match(await rawHttp(srv.port, 'GET /ok/ HTTP/1.1\r\nHost: www.example.com:8443\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 200/)
+    assert.match(await rawHttp(srv.port, 'GET /ok/ HTTP/1.1\r\nHost: www.example.com.evil\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 400/)
+    assert.equal(ran, 2)
   } finally {
     await srv.close()
   }

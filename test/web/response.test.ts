@@ -192,3 +192,12 @@ test('Signer: salts separate purposes, fallback keys verify, timestamps expire',
   assert.throws(() => a.unsign(t, { maxAge: -1 }), SignatureExpired)
   assert.throws(() => a.unsign('nosep'), BadSignature)
 })
+
+test('a response is not a thenable: awaiting it (or resolving a promise with it) gives the response; its keys are unchanged', async () => {
+  const res = text('hi')
+  assert.equal(await Promise.resolve(res), res)
+  assert.equal(await (async () => res)(), res)
+  assert.equal((res as unknown as { then?: unknown }).then, undefined)
+  assert.deepEqual(Object.keys(res).sort(), ['body', 'headers', 'status'])
+  assert.deepEqual(JSON.parse(JSON.stringify(res)), { body: 'hi', status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' } })
+})

@@ -116,6 +116,8 @@ export class Resolver implements ResolverContract {
           const tokens = joinTokens(prefix, parseRoute(e.route))
           if (e.name !== undefined) checkName('name', e.name, route)
           const namespace = namespaces.length ? namespaces.join(':') : undefined
+          // Every field present (undefined when unset): one shape for all endpoints, so the
+          // per-request reads in toMatch() are plain field loads.
           const ep: CompiledEndpoint = {
             index: index++,
             methods: e.methods ? new Set(e.methods) : null,
@@ -123,9 +125,11 @@ export class Resolver implements ResolverContract {
             route,
             namespaces: Object.freeze(namespaces),
             appNames: Object.freeze(appNames),
-            ...(e.name !== undefined && { name: e.name, viewName: namespace ? `${namespace}:${e.name}` : e.name }),
-            ...(e.defaults && { defaults: e.defaults }),
-            ...(namespace !== undefined && { namespace, appName: appNames.join(':') }),
+            name: e.name,
+            viewName: e.name === undefined ? undefined : namespace ? `${namespace}:${e.name}` : e.name,
+            defaults: e.defaults || undefined,
+            namespace,
+            appName: namespace === undefined ? undefined : appNames.join(':'),
           }
           const shown = `${display}${e.route}${e.name !== undefined ? ` [name='${e.name}']` : ''}${e.methods ? ` [${e.methods.join(', ')}]` : ''}`
           this.#trie.insert(tokens, ep, converters, route)
