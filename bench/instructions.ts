@@ -10,7 +10,7 @@ import net from 'node:net'
 import v8 from 'node:v8'
 import type { AddressInfo } from 'node:net'
 
-const MESSAGE = 'Hello, World!'
+import { MESSAGE, frameworkBenchHandler } from './framework-app.ts'
 const [target, test, requestsArg, warmupArg] = process.argv.slice(2)
 const requests = Number(requestsArg ?? 1000)
 const warmup = Number(warmupArg ?? 3000)
@@ -33,21 +33,7 @@ async function handler(): Promise<http.RequestListener> {
       }
     }
   }
-  const { createApp, path, text, json } = await import('../src/web/index.ts')
-  const noop = (name: string) => ({
-    name,
-    wrap: (next: (req: any) => Promise<any>) => async (req: any) => {
-      const res = await next(req)
-      return res
-    },
-  })
-  const app = createApp({
-    urls: [path('plaintext', () => text(MESSAGE)), path('json', () => json({ message: MESSAGE }))],
-    middleware: [noop('one'), noop('two'), noop('three'), noop('four'), noop('five')],
-    settings: { SECRET_KEY: 'bench-only-secret-key-0123456789', ALLOWED_HOSTS: ['127.0.0.1'], APPEND_SLASH: false },
-    env: {},
-  })
-  return app.handle as http.RequestListener
+  return frameworkBenchHandler()
 }
 
 const server = http.createServer(await handler())

@@ -4,7 +4,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 
-const MESSAGE = 'Hello, World!'
+import { MESSAGE, frameworkBenchHandler } from './framework-app.ts'
 const target = process.argv[2]
 
 function listen(server: http.Server): void {
@@ -37,21 +37,7 @@ async function fastify(): Promise<void> {
 }
 
 async function causeway(): Promise<void> {
-  const { createApp, path, text, json } = await import('../src/web/index.ts')
-  const noop = (name: string) => ({
-    name,
-    wrap: (next: (req: any) => Promise<any>) => async (req: any) => {
-      const res = await next(req)
-      return res
-    },
-  })
-  const app = createApp({
-    urls: [path('plaintext', () => text(MESSAGE)), path('json', () => json({ message: MESSAGE }))],
-    middleware: [noop('one'), noop('two'), noop('three'), noop('four'), noop('five')],
-    settings: { SECRET_KEY: 'bench-only-secret-key-0123456789', ALLOWED_HOSTS: ['127.0.0.1'], APPEND_SLASH: false },
-    env: {},
-  })
-  listen(http.createServer(app.handle))
+  listen(http.createServer(await frameworkBenchHandler()))
 }
 
 const targets: Record<string, () => Promise<void>> = { node: rawNode, fastify, causeway }
