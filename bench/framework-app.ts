@@ -1,8 +1,23 @@
 // The app both framework benches serve (bench/servers.ts under wrk, bench/instructions.ts under
-// callgrind): plaintext and JSON behind five no-op middleware, issue 2's benchmark shape.
+// callgrind): plaintext and JSON behind five no-op middleware, issue 2's benchmark shape, and the
+// raw node:http handler it is compared with.
 import type http from 'node:http'
 
 export const MESSAGE = 'Hello, World!'
+
+/** The raw node:http baseline: the same two answers written by hand. */
+export const rawNodeHandler: http.RequestListener = (req, res) => {
+  if (req.url === '/plaintext') {
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': '13' })
+    res.end(MESSAGE)
+  } else if (req.url === '/json') {
+    const body = JSON.stringify({ message: MESSAGE })
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) })
+    res.end(body)
+  } else {
+    res.writeHead(404).end()
+  }
+}
 
 /** app.handle of a Causeway app with /plaintext, /json and five pass-through middleware. */
 export async function frameworkBenchHandler(): Promise<http.RequestListener> {

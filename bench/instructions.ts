@@ -10,7 +10,7 @@ import net from 'node:net'
 import v8 from 'node:v8'
 import type { AddressInfo } from 'node:net'
 
-import { MESSAGE, frameworkBenchHandler } from './framework-app.ts'
+import { frameworkBenchHandler, rawNodeHandler } from './framework-app.ts'
 const [target, test, requestsArg, warmupArg] = process.argv.slice(2)
 const requests = Number(requestsArg ?? 1000)
 const warmup = Number(warmupArg ?? 3000)
@@ -20,18 +20,7 @@ const MARKS = process.env.INSTRUCTIONS_MARKS === '1'
 
 async function handler(): Promise<http.RequestListener> {
   if (target === 'node') {
-    return (req, res) => {
-      if (req.url === '/plaintext') {
-        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': '13' })
-        res.end(MESSAGE)
-      } else if (req.url === '/json') {
-        const body = JSON.stringify({ message: MESSAGE })
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) })
-        res.end(body)
-      } else {
-        res.writeHead(404).end()
-      }
-    }
+    return rawNodeHandler
   }
   return frameworkBenchHandler()
 }

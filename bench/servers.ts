@@ -4,7 +4,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 
-import { MESSAGE, frameworkBenchHandler } from './framework-app.ts'
+import { MESSAGE, frameworkBenchHandler, rawNodeHandler } from './framework-app.ts'
 const target = process.argv[2]
 
 function listen(server: http.Server): void {
@@ -13,18 +13,7 @@ function listen(server: http.Server): void {
 }
 
 async function rawNode(): Promise<void> {
-  listen(http.createServer((req, res) => {
-    if (req.url === '/plaintext') {
-      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': '13' })
-      res.end(MESSAGE)
-    } else if (req.url === '/json') {
-      const body = JSON.stringify({ message: MESSAGE })
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) })
-      res.end(body)
-    } else {
-      res.writeHead(404).end()
-    }
-  }))
+  listen(http.createServer(rawNodeHandler))
 }
 
 async function fastify(): Promise<void> {
