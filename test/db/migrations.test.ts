@@ -5,9 +5,9 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
 import { model, f, connect, setConnection, closeAll, makeMigrations, migrate, showMigrations, type Connection } from '../../src/db/index.ts'
-import { needPostgres, uniqueName } from '../support/services.ts'
+import { needPostgres } from '../support/services.ts'
+import { withPostgresSchema } from '../support/pg-schema.ts'
 
 function v1() {
   const Supplier = model('inv.Supplier', { name: f.char({ maxLength: 50 }) })
@@ -204,17 +204,9 @@ test('migrations on SQLite', async (t) => {
 test('migrations on PostgreSQL', async (t) => {
   const url = await needPostgres(t)
   if (!url) return
-  const schema = uniqueName('cw_mig')
-  const admin = new pg.Client({ connectionString: url })
-  await admin.connect()
-  await admin.query(`CREATE SCHEMA ${schema}`)
-  try {
-    const conn = connect(`${url}?schema=${schema}`, { poolSize: 2 })
+  await withPostgresSchema(url, 'cw_mig', async (schemaUrl) => {
+    const conn = connect(schemaUrl, { poolSize: 2 })
     setConnection(conn)
     await suite(t, conn)
-  } finally {
-    await closeAll()
-    await admin.query(`DROP SCHEMA ${schema} CASCADE`)
-    await admin.end()
-  }
+  })
 })

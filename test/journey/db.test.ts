@@ -6,11 +6,11 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
 import { configureJourney, createSampler, startTrace, MemorySink, type SpanData } from '../../src/journey/index.ts'
 import { connect, setConnection, createTables, closeAll, model, f, atomic, type Connection } from '../../src/db/index.ts'
 import { describeStatement } from '../../src/db/trace.ts'
-import { needPostgres, uniqueName } from '../support/services.ts'
+import { needPostgres } from '../support/services.ts'
+import { withPostgresSchema } from '../support/pg-schema.ts'
 import { assertWellFormed } from './web-support.ts'
 
 const Gadget = model('jwdb.Gadget', { name: f.char({ maxLength: 100 }), secret: f.char({ maxLength: 100 }), stock: f.integer({ default: 0 }) })
@@ -106,17 +106,7 @@ test('SQLite: one span per statement, statement text without parameter values', 
 test('PostgreSQL: the same spans, db.system postgresql', async (t) => {
   const url = await needPostgres(t)
   if (!url) return
-  const schema = uniqueName('cw_jwdb')
-  const admin = new pg.Client({ connectionString: url })
-  await admin.connect()
-  await admin.query(`CREATE SCHEMA ${schema}`)
-  try {
-    await suite(connect(`${url}${url.includes('?') ? '&' : '?'}schema=${schema}`, { poolSize: 2 }), 'postgresql')
-  } finally {
-    await closeAll()
-    await admin.query(`DROP SCHEMA ${schema} CASCADE`)
-    await admin.end()
-  }
+  await withPostgresSchema(url, 'cw_jwdb', (schemaUrl) => suite(connect(schemaUrl, { poolSize: 2 }), 'postgresql'))
 })
 
 test('span names follow the statement: operation and table', () => {
