@@ -180,22 +180,13 @@ export class RedisStore implements FirewallStore {
   #banKeys = new Map<string, string>()
   #bucketKeys = new Map<string, string>()
 
-  #banKey(group: string): string {
-    let k = this.#banKeys.get(group)
+  /** `prefix + kind + id`, remembered in `cache` (cleared when it reaches 10,000 names). */
+  #fullKey(cache: Map<string, string>, kind: string, id: string): string {
+    let k = cache.get(id)
     if (k === undefined) {
-      k = `${this.prefix}b:${group}`
-      if (this.#banKeys.size >= 10_000) this.#banKeys.clear()
-      this.#banKeys.set(group, k)
-    }
-    return k
-  }
-
-  #bucketKey(zoneKey: string): string {
-    let k = this.#bucketKeys.get(zoneKey)
-    if (k === undefined) {
-      k = `${this.prefix}r:${zoneKey}`
-      if (this.#bucketKeys.size >= 10_000) this.#bucketKeys.clear()
-      this.#bucketKeys.set(zoneKey, k)
+      k = `${this.prefix}${kind}${id}`
+      if (cache.size >= 10_000) cache.clear()
+      cache.set(id, k)
     }
     return k
   }
@@ -232,8 +223,8 @@ export class RedisStore implements FirewallStore {
       profile.slot = ++b.profileCount
       for (const x of profile.args) b.profileArgs.push(x)
     }
-    b.banKeys.push(this.#banKey(input.group))
-    for (const z of zones) b.keys.push(this.#bucketKey(z.key))
+    b.banKeys.push(this.#fullKey(this.#banKeys, 'b:', input.group))
+    for (const z of zones) b.keys.push(this.#fullKey(this.#bucketKeys, 'r:', z.key))
     b.slots.push(profile.slot)
     b.inputs.push(input)
     const promise = new Promise<HitResult>((resolve) => { b.resolvers.push(resolve) })
