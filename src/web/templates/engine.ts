@@ -42,14 +42,6 @@ export interface TemplateEngineOptions {
 
 type Ctx = Record<string, unknown>
 
-// url() results without parameters, per compiled URL table (a bounded number of names each).
-const plainUrls = new WeakMap<Resolver, Map<string, string>>()
-
-function isEmpty(o: object): boolean {
-  for (const _ in o) return false
-  return true
-}
-
 /**
  * @example
  * const templates = createTemplateEngine({ dirs: ['templates'], contextProcessors: ['request', (req) => ({ cart: req.state.cart })] })
@@ -96,20 +88,7 @@ export class CausewayTemplateEngine implements TemplateEngine {
       // current request first (request.resolverMatch.namespace).
       const current = (this?.ctx?.request as HttpRequest | undefined)?.resolverMatch?.namespace
       const r = resolverFor(this?.ctx)
-      if (!(r instanceof Resolver)) return r.reverse(name, p ?? {}, query)
-      // A compiled table never changes, so a URL without parameters is the same on every page.
-      const plain = (p === undefined || isEmpty(p)) && query === undefined && typeof name === 'string'
-      if (!plain) return current ? r.reverse(name, p ?? {}, query, { currentApp: current }) : r.reverse(name, p ?? {}, query)
-      let known = plainUrls.get(r)
-      if (known === undefined) plainUrls.set(r, (known = new Map()))
-      const key = current ? `${current}\0${name}` : name
-      let out = known.get(key)
-      if (out === undefined) {
-        out = current ? r.reverse(name, {}, undefined, { currentApp: current }) : r.reverse(name, {})
-        if (known.size >= 1000) known.clear()
-        known.set(key, out)
-      }
-      return out
+      return current && r instanceof Resolver ? r.reverse(name, p ?? {}, query, { currentApp: current }) : r.reverse(name, p ?? {}, query)
     }
     this.backend = opts.backend ?? new NunjucksBackend({
       dirs, debug, ...(opts.trimBlocks !== undefined && { trimBlocks: opts.trimBlocks }), ...(opts.lstripBlocks !== undefined && { lstripBlocks: opts.lstripBlocks }),

@@ -195,6 +195,23 @@ export class Resolver implements ResolverContract {
    * → `'/shop/products/lamp/?page=2'`. Throws NoReverseMatch naming the name and the params.
    */
   reverse(viewName: string, params: Record<string, unknown> = {}, query?: QueryInput, options: ReverseOptions = {}): string {
+    // A compiled table never changes, and a URL without parameters involves no converter: the
+    // same answer every time (a page asks for its nav links on every render). Failures aren't kept.
+    const plain = query === undefined && options.fragment === undefined && typeof viewName === 'string' && isEmpty(params)
+    if (!plain) return this.#reverse(viewName, params, query, options)
+    const key = options.currentApp ? `${options.currentApp}\0${viewName}` : viewName
+    let out = this.#plainUrls.get(key)
+    if (out === undefined) {
+      out = this.#reverse(viewName, params, undefined, options)
+      if (this.#plainUrls.size >= 1000) this.#plainUrls.clear()
+      this.#plainUrls.set(key, out)
+    }
+    return out
+  }
+
+  #plainUrls = new Map<string, string>()
+
+  #reverse(viewName: string, params: Record<string, unknown>, query: QueryInput | undefined, options: ReverseOptions): string {
     const parts = String(viewName).split(':')
     const name = parts.pop()!
     const current = options.currentApp ? options.currentApp.split(':') : []
@@ -265,4 +282,9 @@ function checkName(what: string, value: string, route: string): void {
  */
 export function compileUrls(patterns: readonly UrlEntry[], options?: CompileOptions): Resolver {
   return new Resolver(patterns, options)
+}
+
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false
+  return true
 }
