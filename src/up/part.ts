@@ -16,6 +16,8 @@ export interface PartSpec {
   /** The TypeScript entry file (run under tsx) and its arguments. */
   script: string
   args?: string[]
+  /** Node flags for this part's process (before CAUSEWAY_UP_NODE_ARGS, which may add to them). */
+  nodeArgs?: string[]
   env?: Record<string, string>
   cwd?: string
   /** Readiness: 'message' waits for {type:'ready'}; a function is polled until it resolves true. */
@@ -114,7 +116,7 @@ export class Part {
 
   #spawn(): ChildProcess {
     const script = this.spec.script.startsWith('file:') ? fileURLToPath(this.spec.script) : this.spec.script
-    const child = spawn(process.execPath, [...nodeArgs(), '--import', TSX, script, ...(this.spec.args ?? [])], {
+    const child = spawn(process.execPath, [...(this.spec.nodeArgs ?? []), ...nodeArgs(), '--import', TSX, script, ...(this.spec.args ?? [])], {
       cwd: this.spec.cwd,
       env: { ...process.env, ...this.spec.env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

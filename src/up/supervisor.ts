@@ -100,6 +100,7 @@ export async function up(o: UpOptions = {}): Promise<number> {
     for (const plan of plans) {
       const part = new Part({
         name: plan.name, script: here('./edge-child.ts'), cwd: loaded.root,
+        nodeArgs: validateEdgeConfig(buildEdgeSection(plan, section(loaded, 'edge')), loaded.root).nodeArgs,
         env: { ...childEnv, ...exportEnv, CAUSEWAY_UP_PLAN: JSON.stringify(plan) },
         ready: 'message',
       }, partOpts)

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -126,4 +126,42 @@ test('cli: edge.workers forks workers sharing the port; HUP reloads each; TERM s
   for (let i = 0; i < 6; i++) assert.equal((await fresh()).text, 'two')
   child.proc.kill('SIGTERM')
   assert.equal(await child.exited, 0)
+})
+
+/** The command line of every live node child of `pid` (tsx's esbuild service is not one), from /proc. */
+function childArgv(pid: number): string[][] {
+  const out: string[][] = []
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      const ppid = Number(readFileSync(`/proc/${d}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1])
+      const argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').filter(Boolean)
+      if (ppid === pid && argv[0] === process.execPath) out.push(argv)
+    } catch { /* gone meanwhile */ }
+  }
+  return out
+}
+
+test('cli: the serving processes start with edge.nodeArgs; with none missing a single edge serves itself', async (t) => {
+  const dir = tempDir(t)
+  const file = join(dir, 'causeway.config.ts')
+  // Default nodeArgs, one worker: this node lacks the flag, so one worker is forked with it.
+  writeFileSync(file, configText('flags').replace('listen: [{ port: 0 }]', 'workers: 1, listen: [{ port: 0 }]'))
+  const child = startCli(t, ['edge', '--config', file], dir)
+  await waitFor(() => /listening on (http:\S+)/.test(child.out()), 30_000, 'the edge to listen')
+  const url = /listening on (http:\S+)/.exec(child.out())![1]!
+  assert.equal((await get(new http.Agent(), `${url}/version`)).text, 'flags')
+  const kids = childArgv(child.proc.pid!)
+  assert.equal(kids.length, 1, `one forked worker, got ${JSON.stringify(kids)}`)
+  assert.ok(kids[0]!.includes('--max-semi-space-size=32'), `the worker runs with the flag: ${kids[0]!.join(' ')}`)
+  child.proc.kill('SIGTERM')
+  assert.equal(await child.exited, 0)
+
+  // nodeArgs: [] and one worker: nothing to add, the process serves itself (no child).
+  writeFileSync(file, configText('plain').replace('listen: [{ port: 0 }]', 'workers: 1, nodeArgs: [], listen: [{ port: 0 }]'))
+  const plain = startCli(t, ['edge', '--config', file], dir)
+  await waitFor(() => /listening on (http:\S+)/.test(plain.out()), 30_000, 'the edge to listen')
+  assert.deepEqual(childArgv(plain.proc.pid!), [])
+  plain.proc.kill('SIGTERM')
+  assert.equal(await plain.exited, 0)
 })

@@ -70,6 +70,13 @@ test('config: edge.workers defaults to one process per core, like nginx worker_p
   }
 })
 
+test('config: edge.nodeArgs defaults to a larger young generation and must be node flags', () => {
+  assert.deepEqual(validateEdgeConfig({}, process.cwd()).nodeArgs, ['--max-semi-space-size=32'])
+  assert.deepEqual(validateEdgeConfig({ nodeArgs: [] }, process.cwd()).nodeArgs, [])
+  assert.throws(() => validateEdgeConfig({ nodeArgs: '--max-semi-space-size=32' }, process.cwd()), /edge\.nodeArgs/)
+  assert.throws(() => validateEdgeConfig({ nodeArgs: ['max-semi-space-size=32'] }, process.cwd()), /edge\.nodeArgs.*not a node flag/)
+})
+
 test('config: defaults fill every section', () => {
   const s = validateEdgeConfig({}, process.cwd())
   assert.deepEqual(s.listen.map((l) => [l.host, l.port]), [['127.0.0.1', 8080]])

@@ -16,8 +16,9 @@ const HELP = `usage: causeway edge [--config FILE] [--check]
   --config FILE   the config file (default: causeway.config.ts in the current directory)
   --check         validate the edge and firewall sections and exit
 
-Signals: HUP reloads the config file, TERM/INT stop gracefully. With edge.workers > 1 the first
-process supervises that many workers sharing the listeners and forwards the signals.`
+Signals: HUP reloads the config file, TERM/INT stop gracefully. The first process supervises
+edge.workers processes sharing the listeners (started with edge.nodeArgs) and forwards the
+signals; it serves itself only with one worker and no node flags missing.`
 
 function parseArgs(args: string[]): { file?: string; check: boolean } {
   const out: { file?: string; check: boolean } = { check: false }
@@ -56,9 +57,16 @@ export async function run(args: string[]): Promise<number | void> {
     console.log(`causeway edge: ${loaded.file ?? '(defaults)'} is valid`)
     return 0
   }
-  const procs = edgeProcesses(loaded.config.edge, loaded.config.firewall, validateEdgeConfig(loaded.config.edge ?? {}, loaded.root).workers)
+  const settings = validateEdgeConfig(loaded.config.edge ?? {}, loaded.root)
+  const procs = edgeProcesses(loaded.config.edge, loaded.config.firewall, settings.workers)
   if (procs.note && cluster.isPrimary) console.log(procs.note)
-  if (procs.count > 1 && cluster.isPrimary) return superviseWorkers(procs.count)
+  // edge.nodeArgs (V8's young generation size, …) can only be given to a process as it starts:
+  // the serving processes are forked with them, even a single one when this node lacks them.
+  const missing = settings.nodeArgs.filter((a) => !process.execArgv.includes(a))
+  if (cluster.isPrimary && (procs.count > 1 || missing.length > 0)) {
+    cluster.setupPrimary({ execArgv: [...process.execArgv, ...missing] })
+    return superviseWorkers(procs.count)
+  }
   await edge.listen()
   for (const a of edge.addresses) console.log(`edge: listening on ${a.url}${a.http2 ? ' (h2, http/1.1)' : ''}`)
 

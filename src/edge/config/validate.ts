@@ -62,6 +62,8 @@ export interface EdgeSettings {
   tlsDir: string
   production: boolean
   workers: number
+  /** Node flags for the edge's serving processes (`edge.nodeArgs`). */
+  nodeArgs: string[]
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -276,5 +278,6 @@ export function validateEdgeConfig(section: unknown, root: string, actionKinds =
     tlsDir: isAbsolute(s.tlsDir) ? s.tlsDir : resolve(root, s.tlsDir),
     production: s.production,
     workers: resolveWorkers(s.workers),
+    nodeArgs: [...(s.nodeArgs as string[])],
   }
 }
