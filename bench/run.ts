@@ -1,8 +1,12 @@
-// `npm run bench [-- --duration 3 --rounds 2 --connections 64 --warmup 1 --no-write --no-wrk --only node,causeway]`
+// `npm run bench [-- --duration 3 --rounds 5 --connections 64 --warmup 1 --no-write --no-wrk --no-pin --only node,causeway]`
 // Plaintext and JSON through raw node:http, Fastify and Causeway (5 no-op middleware), each
 // server in its own single process, measured ONE AT A TIME with the same duration, using wrk when
 // installed (else bench/load.ts). Prints req/s and the ratio to raw node:http, and records the
 // ratios in docs/benchmarks.md (between the web markers; other rooms' sections are kept).
+// On a machine with 2+ cores and `taskset`, every server runs on core 0 and the load generator on
+// core 1 (the same for every target), so the two never take turns on one core. Each round runs
+// the three targets back to back; the headline ratio is the MEDIAN of the rounds' own
+// Causeway/node ratios, so a burst of noise spoils one round's pair, not the result.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
@@ -18,9 +22,12 @@ function option(name: string, fallback: number): number {
 const duration = option('duration', 3)
 const connections = option('connections', 64)
 const warmup = option('warmup', 1)
-const rounds = option('rounds', 2)
+const rounds = option('rounds', 5)
 const write = !process.argv.includes('--no-write')
 const useWrk = !process.argv.includes('--no-wrk') && spawnSync('wrk', ['--version']).error === undefined
+// Server on core 0, load generator on core 1 (see the header).
+const pin = !process.argv.includes('--no-pin') && cpus().length >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0
+const onCore = (core: number, cmd: string, args: string[]): [string, string[]] => (pin ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args])
 
 const TARGETS = ['node', 'fastify', 'causeway'] as const
 // --only node,causeway: a quick comparison; nothing is written to the docs then.
@@ -31,7 +38,8 @@ const TESTS = ['plaintext', 'json'] as const
 interface Server { port: number; child: ChildProcess; cpu(): Promise<number> }
 
 function startServer(target: string): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', tsx, 'bench/servers.ts', target], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
+  const [cmd, args] = onCore(0, process.execPath, ['--import', tsx, 'bench/servers.ts', target])
+  const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   const cpuWaiters: ((us: number) => void)[] = []
   return new Promise((resolve, reject) => {
@@ -68,8 +76,8 @@ interface Load { rps: number; errors: number; requests: number }
 
 function runLoad(port: number, path: string, seconds: number): Promise<Load> {
   const [cmd, args] = useWrk
-    ? ['wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, `http://127.0.0.1:${port}${path}`]]
-    : [process.execPath, ['--import', tsx, 'bench/load.ts', String(port), path, String(seconds), String(Math.min(connections, 32))]]
+    ? onCore(1, 'wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, `http://127.0.0.1:${port}${path}`])
+    : onCore(1, process.execPath, ['--import', tsx, 'bench/load.ts', String(port), path, String(seconds), String(Math.min(connections, 32))])
   return new Promise((resolve, reject) => {
     const p = spawn(cmd as string, args as string[], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
@@ -88,8 +96,10 @@ function runLoad(port: number, path: string, seconds: number): Promise<Load> {
 
 type Result = Load & { cpuPerRequest: number }
 const results: Record<string, Record<string, Result>> = {}
-// Targets alternate within each round and the best of `rounds` is kept, so a burst of load from
-// elsewhere on the machine hurts one sample rather than one target.
+/** Per test and target, each round's result: the ratios are taken round by round. */
+const perRound: Record<string, Record<string, Result[]>> = {}
+// Targets alternate within each round; the table keeps the best req/s and lowest CPU of the
+// rounds, the headline ratio is the median of the per-round ratios.
 for (let round = 1; round <= rounds; round++) {
   for (const test of TESTS) {
     results[test] ??= {}
@@ -106,6 +116,7 @@ for (let round = 1; round <= rounds; round++) {
       } finally {
         await stop(server.child)
       }
+      ;((perRound[test] ??= {})[target] ??= []).push(r)
       const best = results[test]![target]
       results[test]![target] = best === undefined ? r : {
         rps: Math.max(best.rps, r.rps), requests: best.requests + r.requests, errors: best.errors + r.errors,
@@ -116,27 +127,38 @@ for (let round = 1; round <= rounds; round++) {
   }
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+/** The rounds' own ratios of a target to raw node (req/s), in round order. */
+const roundRatios = (t: string, target: string) => (perRound[t]?.[target] ?? []).map((r, i) => r.rps / perRound[t]!.node![i]!.rps)
+const medianRatio = (t: string, target: string) => median(roundRatios(t, target))
+const spread = (t: string, target: string) => roundRatios(t, target).map((x) => `${(x * 100).toFixed(0)}`).join(' · ')
+
+console.log(pin ? '\nservers pinned to core 0, the load generator to core 1 (taskset)' : '\nnot pinned (one core, no taskset, or --no-pin)')
 if (only) {
   for (const t of TESTS) {
     const r = results[t]!
-    if (r.node && r.causeway) console.log(`${t}: Causeway/node ${((r.causeway.rps / r.node.rps) * 100).toFixed(0)}% req/s, CPU efficiency ${((r.node.cpuPerRequest / r.causeway.cpuPerRequest) * 100).toFixed(0)}%`)
+    if (r.node && r.causeway) console.log(`${t}: Causeway/node median ${(medianRatio(t, 'causeway') * 100).toFixed(0)}% req/s (rounds ${spread(t, 'causeway')}), CPU efficiency ${((r.node.cpuPerRequest / r.causeway.cpuPerRequest) * 100).toFixed(0)}%`)
   }
   process.exit(0)
 }
 
 const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(0)}%`
 const lines = [
-  '| test | raw node:http req/s | Fastify req/s | Causeway (5 middleware) req/s | Fastify / node | **Causeway / node** | CPU µs/req node · Fastify · Causeway | CPU efficiency Causeway / node |',
-  '|---|---|---|---|---|---|---|---|',
+  '| test | raw node:http req/s | Fastify req/s | Causeway (5 middleware) req/s | Fastify / node (median) | **Causeway / node (median)** | Causeway / node, each round | CPU µs/req node · Fastify · Causeway | CPU efficiency Causeway / node |',
+  '|---|---|---|---|---|---|---|---|---|',
   ...TESTS.map((t) => {
     const r = results[t]!
     const cpu = `${r.node!.cpuPerRequest.toFixed(1)} · ${r.fastify!.cpuPerRequest.toFixed(1)} · ${r.causeway!.cpuPerRequest.toFixed(1)}`
-    return `| ${t} | ${r.node!.rps.toFixed(0)} | ${r.fastify!.rps.toFixed(0)} | ${r.causeway!.rps.toFixed(0)} | ${pct(r.fastify!.rps, r.node!.rps)} | **${pct(r.causeway!.rps, r.node!.rps)}** | ${cpu} | ${pct(r.node!.cpuPerRequest, r.causeway!.cpuPerRequest)} |`
+    return `| ${t} | ${r.node!.rps.toFixed(0)} | ${r.fastify!.rps.toFixed(0)} | ${r.causeway!.rps.toFixed(0)} | ${(medianRatio(t, 'fastify') * 100).toFixed(0)}% | **${(medianRatio(t, 'causeway') * 100).toFixed(0)}%** | ${spread(t, 'causeway')} | ${cpu} | ${pct(r.node!.cpuPerRequest, r.causeway!.cpuPerRequest)} |`
   }),
 ]
 console.log('\n' + lines.join('\n'))
-const ok = TESTS.every((t) => results[t]!.causeway!.rps >= 0.9 * results[t]!.node!.rps)
-console.log(`\ntarget (Causeway ≥ 90% of raw node:http on both): ${ok ? 'met' : 'NOT met'} in this run`)
+const ok = TESTS.every((t) => medianRatio(t, 'causeway') >= 0.9)
+console.log(`\ntarget (Causeway ≥ 90% of raw node:http on both, median of the rounds): ${ok ? 'met' : 'NOT met'} in this run`)
 
 if (write) {
   const file = `${root}docs/benchmarks.md`
@@ -146,7 +168,8 @@ if (write) {
     '',
     `Run: \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}; ` +
       `load by ${useWrk ? `wrk (1 thread, ${connections} connections)` : `bench/load.ts (${Math.min(connections, 32)} connections)`}, ` +
-      `${duration} s per target after a ${warmup} s warm-up, one server process at a time, best of ${rounds} alternating rounds.`,
+      `${duration} s per target after a ${warmup} s warm-up, one server process at a time, ${rounds} rounds (the three targets back to back in each); ` +
+      `${pin ? 'servers pinned to core 0 and the load generator to core 1 (taskset)' : 'not pinned'}. req/s and CPU columns: best of the rounds; ratios: median of the rounds' own ratios.`,
     '',
     ...lines,
     '',
