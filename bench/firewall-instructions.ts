@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DEFAULT_BOT_RULES_FILE } from '../src/firewall/bots.ts'
+import { edgeTable } from '../src/edge/config/tables.ts'
 import { USER_AGENTS, clientAddress, edgeConfig, firewallSection, writeListFiles, type FirewallTarget } from './firewall-setup.ts'
 
 const args = process.argv.slice(2)
@@ -84,7 +85,8 @@ async function main(): Promise<void> {
     const file = join(dir, `${target}.json`)
     writeFileSync(file, JSON.stringify(edgeConfig({ port, workers: 1, upstreamPort: upPort, firewall: fw })))
     const out = join(keep || dir, `${target}.cg`)
-    const node = [process.execPath, '--predictable', ...nodeFlags, bundle, file, dir]
+    // The edge's own node flags (edge.nodeArgs' default, as `causeway edge` starts its processes).
+    const node = [process.execPath, '--predictable', ...edgeTable.nodeArgs.default, ...nodeFlags, bundle, file, dir]
     const cmd = valgrind ? ['valgrind', '--tool=callgrind', `--callgrind-out-file=${out}`, ...node] : node
     const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } })
     let log = ''
