@@ -1,12 +1,13 @@
-// `npm run bench [-- --duration 3 --rounds 5 --connections 64 --warmup 1 --no-write --no-wrk --no-pin --only node,causeway]`
+// `npm run bench [-- --duration 2 --rounds 11 --connections 64 --warmup 1 --no-write --no-wrk --no-pin --only node,causeway]`
 // Plaintext and JSON through raw node:http, Fastify and Causeway (5 no-op middleware), each
 // server in its own single process, measured ONE AT A TIME with the same duration, using wrk when
 // installed (else bench/load.ts). Prints req/s and the ratio to raw node:http, and records the
 // ratios in docs/benchmarks.md (between the web markers; other rooms' sections are kept).
 // On a machine with 2+ cores and `taskset`, every server runs on core 0 and the load generator on
-// core 1 (the same for every target), so the two never take turns on one core. Each round runs
-// the three targets back to back; the headline ratio is the MEDIAN of the rounds' own
-// Causeway/node ratios, so a burst of noise spoils one round's pair, not the result.
+// core 1 (the same for every target), so the two never take turns on one core. The three servers
+// start once and are warmed up; each round then loads them back to back, and the headline ratio
+// is the MEDIAN of the rounds' own Causeway/node ratios, so a burst of noise (this VM's
+// neighbours) spoils one round's pair, not the result.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
@@ -19,10 +20,10 @@ function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`)
   return i === -1 ? fallback : Number(process.argv[i + 1])
 }
-const duration = option('duration', 3)
+const duration = option('duration', 2)
 const connections = option('connections', 64)
 const warmup = option('warmup', 1)
-const rounds = option('rounds', 5)
+const rounds = option('rounds', 11)
 const write = !process.argv.includes('--no-write')
 const useWrk = !process.argv.includes('--no-wrk') && spawnSync('wrk', ['--version']).error === undefined
 // Server on core 0, load generator on core 1 (see the header).
@@ -100,31 +101,37 @@ const results: Record<string, Record<string, Result>> = {}
 const perRound: Record<string, Record<string, Result[]>> = {}
 // Targets alternate within each round; the table keeps the best req/s and lowest CPU of the
 // rounds, the headline ratio is the median of the per-round ratios.
-for (let round = 1; round <= rounds; round++) {
-  for (const test of TESTS) {
-    results[test] ??= {}
-    for (const target of TARGETS) {
-      if (only && !only.includes(target)) continue
-      const server = await startServer(target)
-      let r: Result
-      try {
-        if (warmup > 0) await runLoad(server.port, `/${test}`, warmup)
+// Every server starts once and is warmed up on both tests; the rounds then load them in turn,
+// so neighbouring samples of the three targets see the same machine.
+const servers: Record<string, Server> = {}
+try {
+  for (const target of TARGETS) {
+    if (only && !only.includes(target)) continue
+    const server = (servers[target] = await startServer(target))
+    if (warmup > 0) for (const test of TESTS) await runLoad(server.port, `/${test}`, warmup)
+  }
+  for (let round = 1; round <= rounds; round++) {
+    for (const test of TESTS) {
+      results[test] ??= {}
+      for (const target of TARGETS) {
+        const server = servers[target]
+        if (!server) continue
         const cpu0 = await server.cpu()
         const load = await runLoad(server.port, `/${test}`, duration)
         const cpu1 = await server.cpu()
-        r = { ...load, cpuPerRequest: load.requests ? (cpu1 - cpu0) / load.requests : NaN }
-      } finally {
-        await stop(server.child)
+        const r: Result = { ...load, cpuPerRequest: load.requests ? (cpu1 - cpu0) / load.requests : NaN }
+        ;((perRound[test] ??= {})[target] ??= []).push(r)
+        const best = results[test]![target]
+        results[test]![target] = best === undefined ? r : {
+          rps: Math.max(best.rps, r.rps), requests: best.requests + r.requests, errors: best.errors + r.errors,
+          cpuPerRequest: Math.min(best.cpuPerRequest, r.cpuPerRequest),
+        }
+        console.log(`round ${round} ${test.padEnd(10)} ${target.padEnd(9)} ${r.rps.toFixed(0).padStart(8)} req/s  ${r.cpuPerRequest.toFixed(1).padStart(6)} µs CPU/req${r.errors ? `  (${r.errors} errors)` : ''}`)
       }
-      ;((perRound[test] ??= {})[target] ??= []).push(r)
-      const best = results[test]![target]
-      results[test]![target] = best === undefined ? r : {
-        rps: Math.max(best.rps, r.rps), requests: best.requests + r.requests, errors: best.errors + r.errors,
-        cpuPerRequest: Math.min(best.cpuPerRequest, r.cpuPerRequest),
-      }
-      console.log(`round ${round} ${test.padEnd(10)} ${target.padEnd(9)} ${r.rps.toFixed(0).padStart(8)} req/s  ${r.cpuPerRequest.toFixed(1).padStart(6)} µs CPU/req${r.errors ? `  (${r.errors} errors)` : ''}`)
     }
   }
+} finally {
+  for (const server of Object.values(servers)) await stop(server.child)
 }
 
 function median(xs: number[]): number {
@@ -168,7 +175,7 @@ if (write) {
     '',
     `Run: \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}; ` +
       `load by ${useWrk ? `wrk (1 thread, ${connections} connections)` : `bench/load.ts (${Math.min(connections, 32)} connections)`}, ` +
-      `${duration} s per target after a ${warmup} s warm-up, one server process at a time, ${rounds} rounds (the three targets back to back in each); ` +
+      `${duration} s per target after a ${warmup} s warm-up, one server loaded at a time, ${rounds} rounds (the three warm servers back to back in each); ` +
       `${pin ? 'servers pinned to core 0 and the load generator to core 1 (taskset)' : 'not pinned'}. req/s and CPU columns: best of the rounds; ratios: median of the rounds' own ratios.`,
     '',
     ...lines,
