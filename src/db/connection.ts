@@ -12,6 +12,7 @@ import { resolveDbSettings, type DbSettings } from './settings.ts'
 import { isRecording } from '../journey/index.ts'
 import { traceQuery, traceTransaction } from './trace.ts'
 import { PgStatement, PgStatementQuery } from './pg-statement.ts'
+import { timestamptzParser } from './pg-timestamp.ts'
 
 /**
  * Observes every statement (tests count queries to prove there is no N+1; a debug toolbar or the
@@ -172,14 +173,22 @@ class SqliteConnection implements Connection {
 }
 
 // pg returns int8 and numeric as strings and `date` as a local-midnight Date. Make integers numbers
-// (as better-sqlite3 does), keep numeric as exact strings and dates as 'YYYY-MM-DD'.
+// (as better-sqlite3 does), keep numeric as exact strings and dates as 'YYYY-MM-DD'. timestamptz
+// gets the same Dates as pg's parser by a faster path (pg-timestamp.ts), unless an application
+// registered its own parser with pg.types.setTypeParser.
 const INT8 = 20
 const DATE = 1082
+const TIMESTAMPTZ = 1184
+const int8 = (v: string): number => Number(v)
+const dateText = (v: string): string => v
+const pgTimestamptz = pg.types.getTypeParser(TIMESTAMPTZ, 'text')
+const fastTimestamptz = timestamptzParser(pgTimestamptz)
 const typeParsers = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === INT8) return (v: string) => Number(v)
-    if (oid === DATE) return (v: string) => v
-    return pg.types.getTypeParser(oid, format as 'text')
+    if (oid === INT8) return int8
+    if (oid === DATE) return dateText
+    const p = pg.types.getTypeParser(oid, format as 'text')
+    return oid === TIMESTAMPTZ && p === pgTimestamptz ? fastTimestamptz : p
   },
 }
 
