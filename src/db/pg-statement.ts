@@ -31,7 +31,6 @@ interface PgWire {
   bind(m: { portal: string; statement: string; values: readonly unknown[]; binary: boolean; valueMapper: unknown }): void
   describe(m: { type: 'P' | 'S'; name: string }): void
   execute(m: { portal: string; rows?: number }): void
-  close(m: { type: 'P' | 'S'; name: string }): void
   sync(): void
 }
 
@@ -102,9 +101,11 @@ export class PgStatementQuery extends QueryBase {
       try {
         c.bind({ portal: '', statement: s.name, values: this.#values, binary: false, valueMapper: prepareValue })
       } catch (err) {
-        c.close({ type: 'S', name: s.name })
+        // A value that cannot be sent (its toPostgres threw): nothing runs, the statement stays
+        // prepared (pg's Query would close it, which its parsedStatements would not know), and
+        // the error is delivered when the Sync's ReadyForQuery frees the connection.
+        this.#failed = err as Error
         c.sync()
-        this.handleError(err as Error)
         return null
       }
       if (describe) c.describe({ type: 'P', name: '' })
