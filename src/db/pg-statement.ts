@@ -26,15 +26,84 @@ interface FieldDescription {
 interface PgWire {
   parsedStatements: Record<string, string | undefined>
   submittedNamedStatements: Record<string, string | undefined>
-  stream: { cork?: () => void; uncork?: () => void }
+  stream: { writable: boolean; write(b: Buffer): boolean; cork?: () => void; uncork?: () => void }
   parse(m: { text: string; name: string; types?: unknown[] }): void
-  bind(m: { portal: string; statement: string; values: readonly unknown[]; binary: boolean; valueMapper: unknown }): void
   describe(m: { type: 'P' | 'S'; name: string }): void
-  execute(m: { portal: string; rows?: number }): void
-  sync(): void
 }
 
-const prepareValue = (pg as unknown as { utils: { prepareValue: unknown } }).utils.prepareValue
+/** pg's conversion of a JS value to a parameter's text (or a Buffer, sent as binary). */
+const prepareValue = (pg as unknown as { utils: { prepareValue: (v: unknown) => string | Buffer | null | undefined } }).utils.prepareValue
+
+// Execute (unnamed portal, all rows) and Sync, as pg-protocol serializes them.
+const SYNC = Buffer.from([0x53, 0, 0, 0, 4])
+const EXECUTE_SYNC = Buffer.from([0x45, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0x53, 0, 0, 0, 4])
+const EXECUTE_SYNC_LENGTH = EXECUTE_SYNC.length
+
+// As pg's Connection#_send: nothing is written to a stream that has closed.
+const send = (c: PgWire, b: Buffer): void => {
+  if (c.stream.writable) c.stream.write(b)
+}
+
+/**
+ * Bind (unnamed portal, statement `name`, text results) + Execute + Sync in one buffer, byte for
+ * byte what pg-protocol writes for the three (parameters through pg's prepareValue: null as
+ * length -1, Buffers in binary format, everything else as UTF-8 text).
+ */
+export function bindExecuteSync(name: string, values: readonly unknown[]): Buffer {
+  const n = values.length
+  const mapped = new Array<string | Buffer | null>(n)
+  let size = 0
+  for (let i = 0; i < n; i++) {
+    const v = prepareValue(values[i])
+    if (v == null) {
+      mapped[i] = null
+      size += 4
+    } else if (typeof v === 'string') {
+      mapped[i] = v
+      size += 4 + Buffer.byteLength(v)
+    } else {
+      mapped[i] = v
+      size += 4 + v.length
+    }
+  }
+  const nameBytes = Buffer.byteLength(name)
+  // Length field onwards: itself, portal '' (1), name + NUL, format count + codes, value count,
+  // values, result format count + code.
+  const bindLength = 4 + 1 + nameBytes + 1 + 2 + 2 * n + 2 + size + 4
+  const buf = Buffer.allocUnsafe(1 + bindLength + EXECUTE_SYNC_LENGTH)
+  buf[0] = 0x42
+  buf.writeInt32BE(bindLength, 1)
+  buf[5] = 0
+  let o = 6 + buf.write(name, 6, 'utf8')
+  buf[o++] = 0
+  buf.writeInt16BE(n, o)
+  o += 2
+  for (let i = 0; i < n; i++) {
+    buf[o++] = 0
+    buf[o++] = mapped[i] instanceof Buffer ? 1 : 0
+  }
+  buf.writeInt16BE(n, o)
+  o += 2
+  for (let i = 0; i < n; i++) {
+    const v = mapped[i]!
+    if (v === null) {
+      buf.writeInt32BE(-1, o)
+      o += 4
+    } else if (typeof v === 'string') {
+      const len = buf.write(v, o + 4, 'utf8')
+      buf.writeInt32BE(len, o)
+      o += 4 + len
+    } else {
+      buf.writeInt32BE(v.length, o)
+      v.copy(buf, o + 4)
+      o += 4 + v.length
+    }
+  }
+  buf.writeInt16BE(1, o)
+  buf.writeInt16BE(0, o + 2)
+  EXECUTE_SYNC.copy(buf, o + 4)
+  return buf
+}
 
 /**
  * A named statement's text and, once a row description has been seen, its columns' parsers.
@@ -90,28 +159,31 @@ export class PgStatementQuery extends QueryBase {
     const s = this.stmt
     const previous = c.parsedStatements[s.name] ?? c.submittedNamedStatements[s.name]
     if (previous !== undefined && previous !== s.text) return new Error(`Prepared statements must be unique - '${s.name}' was used for a different statement`)
+    let msg: Buffer
+    try {
+      msg = bindExecuteSync(s.name, this.#values)
+    } catch (err) {
+      // A value that cannot be sent (its toPostgres threw): nothing runs, and the error is
+      // delivered when the Sync's ReadyForQuery frees the connection.
+      this.#failed = err as Error
+      send(c, SYNC)
+      return null
+    }
+    if (previous !== undefined && s.parsers !== null) {
+      // The hot path: one write, Bind + Execute + Sync.
+      this.#parsers = s.parsers
+      send(c, msg)
+      return null
+    }
     c.stream.cork?.()
     try {
-      let describe = s.parsers === null
       if (previous === undefined) {
         c.parse({ text: s.text, name: s.name })
         c.submittedNamedStatements[s.name] = s.text
-        describe = true
       }
-      try {
-        c.bind({ portal: '', statement: s.name, values: this.#values, binary: false, valueMapper: prepareValue })
-      } catch (err) {
-        // A value that cannot be sent (its toPostgres threw): nothing runs, the statement stays
-        // prepared (pg's Query would close it, which its parsedStatements would not know), and
-        // the error is delivered when the Sync's ReadyForQuery frees the connection.
-        this.#failed = err as Error
-        c.sync()
-        return null
-      }
-      if (describe) c.describe({ type: 'P', name: '' })
-      else this.#parsers = s.parsers
-      c.execute({ portal: '' })
-      c.sync()
+      send(c, msg.subarray(0, msg.length - EXECUTE_SYNC_LENGTH))
+      c.describe({ type: 'P', name: '' })
+      send(c, msg.subarray(msg.length - EXECUTE_SYNC_LENGTH))
     } finally {
       c.stream.uncork?.()
     }

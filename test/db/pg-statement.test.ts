@@ -5,7 +5,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect, atomic, currentExecutor, type Executor, type ConnectOptions } from '../../src/db/index.ts'
-import { PgStatement } from '../../src/db/pg-statement.ts'
+import pg from 'pg'
+import { PgStatement, bindExecuteSync } from '../../src/db/pg-statement.ts'
 import { needPostgres } from '../support/services.ts'
 import { withPostgresSchema } from '../support/pg-schema.ts'
 
@@ -71,4 +72,16 @@ test('named statements: past statementCacheSize a text runs unnamed, with the sa
     for (let i = 0; i < 2; i++) assert.deepEqual(await conn.query({ sql: 'SELECT $1::int8 * 2, $2::timestamptz', params: [21, new Date(0)] }, true), [[42, new Date(0)]])
     assert.equal(await conn.run({ sql: 'SELECT generate_series(1, $1::int)', params: [4] }, true), 4)
   })
+})
+
+test('bindExecuteSync: byte for byte what pg-protocol writes for Bind, Execute and Sync', async () => {
+  const { serialize } = await import('pg-protocol')
+  const prepareValue = (pg as unknown as { utils: { prepareValue: unknown } }).utils.prepareValue
+  const cases: unknown[][] = [[], [1, 'two', null, undefined], ['naïve – ✓ 🎉', new Date('2026-11-21T18:13:15.123Z'), true, 12.5], [Buffer.from([0, 1, 2, 255]), [1, 2, 3], { a: 'b' }, 2n ** 70n], ['x'.repeat(70_000)]]
+  for (const [i, values] of cases.entries()) {
+    for (const name of ['cw_1', 'cw_12345']) {
+      const expected = Buffer.concat([serialize.bind({ portal: '', statement: name, values, binary: false, valueMapper: prepareValue as never }), serialize.execute({ portal: '' }), serialize.sync()])
+      assert.ok(bindExecuteSync(name, values).equals(expected), `case ${i}, ${name}`)
+    }
+  }
 })
