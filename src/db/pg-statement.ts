@@ -52,57 +52,86 @@ const send = (c: PgWire, b: Buffer): void => {
 export function bindExecuteSync(name: string, values: readonly unknown[]): Buffer {
   const n = values.length
   const mapped = new Array<string | Buffer | null>(n)
+  // Per value: -1 for null, else its byte length; short ASCII strings (slugs, keys, numbers) are
+  // copied by hand below, which is much cheaper than Buffer#write's trip into C++.
+  const sizes = new Array<number>(n)
+  const ascii = new Array<boolean>(n)
   let size = 0
   for (let i = 0; i < n; i++) {
     const v = prepareValue(values[i])
-    if (v == null) {
-      mapped[i] = null
-      size += 4
-    } else if (typeof v === 'string') {
+    let len = -1
+    let isAscii = false
+    if (v == null) mapped[i] = null
+    else if (typeof v === 'string') {
       mapped[i] = v
-      size += 4 + Buffer.byteLength(v)
+      isAscii = v.length <= SHORT && isAsciiText(v)
+      len = isAscii ? v.length : Buffer.byteLength(v)
     } else {
       mapped[i] = v
-      size += 4 + v.length
+      len = v.length
     }
+    sizes[i] = len
+    ascii[i] = isAscii
+    size += len < 0 ? 4 : 4 + len
   }
-  const nameBytes = Buffer.byteLength(name)
+  // The name is cw_<n> (ASCII); anything else goes through Buffer#write too.
+  const nameAscii = name.length <= SHORT && isAsciiText(name)
+  const nameBytes = nameAscii ? name.length : Buffer.byteLength(name)
   // Length field onwards: itself, portal '' (1), name + NUL, format count + codes, value count,
   // values, result format count + code.
   const bindLength = 4 + 1 + nameBytes + 1 + 2 + 2 * n + 2 + size + 4
   const buf = Buffer.allocUnsafe(1 + bindLength + EXECUTE_SYNC_LENGTH)
   buf[0] = 0x42
-  buf.writeInt32BE(bindLength, 1)
+  int32(buf, 1, bindLength)
   buf[5] = 0
-  let o = 6 + buf.write(name, 6, 'utf8')
+  let o = 6
+  if (nameAscii) o = copyAscii(buf, o, name)
+  else o += buf.write(name, o, 'utf8')
   buf[o++] = 0
-  buf.writeInt16BE(n, o)
-  o += 2
+  buf[o++] = n >> 8
+  buf[o++] = n & 0xff
   for (let i = 0; i < n; i++) {
     buf[o++] = 0
     buf[o++] = mapped[i] instanceof Buffer ? 1 : 0
   }
-  buf.writeInt16BE(n, o)
-  o += 2
+  buf[o++] = n >> 8
+  buf[o++] = n & 0xff
   for (let i = 0; i < n; i++) {
     const v = mapped[i]!
-    if (v === null) {
-      buf.writeInt32BE(-1, o)
-      o += 4
-    } else if (typeof v === 'string') {
-      const len = buf.write(v, o + 4, 'utf8')
-      buf.writeInt32BE(len, o)
-      o += 4 + len
-    } else {
-      buf.writeInt32BE(v.length, o)
-      v.copy(buf, o + 4)
-      o += 4 + v.length
-    }
+    const len = sizes[i]!
+    int32(buf, o, len)
+    o += 4
+    if (v === null) continue
+    if (typeof v !== 'string') v.copy(buf, o)
+    else if (ascii[i]) copyAscii(buf, o, v)
+    else buf.write(v, o, 'utf8')
+    o += len
   }
-  buf.writeInt16BE(1, o)
-  buf.writeInt16BE(0, o + 2)
+  buf[o] = 0
+  buf[o + 1] = 1
+  buf[o + 2] = 0
+  buf[o + 3] = 0
   EXECUTE_SYNC.copy(buf, o + 4)
   return buf
+}
+
+const SHORT = 256
+
+function isAsciiText(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false
+  return true
+}
+
+function copyAscii(buf: Buffer, o: number, s: string): number {
+  for (let i = 0; i < s.length; i++) buf[o++] = s.charCodeAt(i)
+  return o
+}
+
+function int32(buf: Buffer, o: number, v: number): void {
+  buf[o] = v >>> 24
+  buf[o + 1] = (v >>> 16) & 0xff
+  buf[o + 2] = (v >>> 8) & 0xff
+  buf[o + 3] = v & 0xff
 }
 
 /**

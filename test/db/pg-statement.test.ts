@@ -77,7 +77,7 @@ test('named statements: past statementCacheSize a text runs unnamed, with the sa
 test('bindExecuteSync: byte for byte what pg-protocol writes for Bind, Execute and Sync', async () => {
   const { serialize } = await import('pg-protocol')
   const prepareValue = (pg as unknown as { utils: { prepareValue: unknown } }).utils.prepareValue
-  const cases: unknown[][] = [[], [1, 'two', null, undefined], ['naïve – ✓ 🎉', new Date('2026-11-21T18:13:15.123Z'), true, 12.5], [Buffer.from([0, 1, 2, 255]), [1, 2, 3], { a: 'b' }, 2n ** 70n], ['x'.repeat(70_000)]]
+  const cases: unknown[][] = [[], [1, 'two', null, undefined], ['naïve – ✓ 🎉', new Date('2026-11-21T18:13:15.123Z'), true, 12.5], [Buffer.from([0, 1, 2, 255]), [1, 2, 3], { a: 'b' }, 2n ** 70n], ['x'.repeat(70_000)], ['y'.repeat(256), 'z'.repeat(257), 'é'.repeat(200), '']]
   for (const [i, values] of cases.entries()) {
     for (const name of ['cw_1', 'cw_12345']) {
       const expected = Buffer.concat([serialize.bind({ portal: '', statement: name, values, binary: false, valueMapper: prepareValue as never }), serialize.execute({ portal: '' }), serialize.sync()])
