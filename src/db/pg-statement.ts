@@ -7,8 +7,8 @@
 // - no `Result`: pg's addFields builds a throwaway `{ ...row }` object per result even in array
 //   mode (V8's slow CopyDataProperties path), and no copy of the query config;
 // - rows are arrays decoded with the statement's parsers, looked up once per row description.
-// Extends pg.Query only because pg's pipeline mode refuses other submittables (it cannot tell
-// whether they keep a portal open across round trips; this one never does).
+// Its prototype chain includes pg.Query's only because pg's pipeline mode refuses other
+// submittables (see the end of this file).
 import pg from 'pg'
 
 type Parser = (text: string) => unknown
@@ -160,12 +160,12 @@ type Done = (err: Error | null, result?: PgStatementQuery) => void
 
 const NO_ROWS: unknown[][] = []
 
-// pg.Query as a base with only what this subclass relies on (its typings declare submit as a property).
-const QueryBase = pg.Query as unknown as new (text: string) => { name?: string; text?: string }
-
 /** One execution: `result` (rows as arrays, in select-list order) and `rowCount` once done. */
-export class PgStatementQuery extends QueryBase {
+export class PgStatementQuery {
   readonly stmt: PgStatement
+  // What pg's Client reads of its active query (parse completion, error cleanup).
+  readonly name: string
+  readonly text: string
   readonly #values: readonly unknown[]
   // Not `rows`: pg reads a Query's `rows` as the page size of a portal kept open between round
   // trips (and refuses such queries in pipeline mode).
@@ -175,11 +175,9 @@ export class PgStatementQuery extends QueryBase {
   #parsers: Parser[] | null = null
   #failed: Error | null = null
   constructor(stmt: PgStatement, values: readonly unknown[]) {
-    // A string config is the one pg does not copy; name and text are what pg's Client reads
-    // (parse completion, error cleanup).
-    super(stmt.text)
     this.stmt = stmt
     this.name = stmt.name
+    this.text = stmt.text
     this.#values = values
   }
 
@@ -263,3 +261,9 @@ export class PgStatementQuery extends QueryBase {
     this.callback?.(null, this)
   }
 }
+
+// pg's pipeline mode accepts no submittable but its own Query (`instanceof`), since others might
+// keep a portal open across round trips (this one never does). So the class answers as a Query
+// without running its constructor per execution (an EventEmitter, a Result, a config copy); the
+// handlers pg calls are all defined above.
+Object.setPrototypeOf(PgStatementQuery.prototype, pg.Query.prototype)
