@@ -11,6 +11,8 @@ import { parseDatabaseUrl, redact } from './url.ts'
 import { resolveDbSettings, type DbSettings } from './settings.ts'
 import { isRecording } from '../journey/index.ts'
 import { traceQuery, traceTransaction } from './trace.ts'
+import { PgStatement, PgStatementQuery } from './pg-statement.ts'
+import { timestamptzParser } from './pg-timestamp.ts'
 
 /**
  * Observes every statement (tests count queries to prove there is no N+1; a debug toolbar or the
@@ -171,14 +173,22 @@ class SqliteConnection implements Connection {
 }
 
 // pg returns int8 and numeric as strings and `date` as a local-midnight Date. Make integers numbers
-// (as better-sqlite3 does), keep numeric as exact strings and dates as 'YYYY-MM-DD'.
+// (as better-sqlite3 does), keep numeric as exact strings and dates as 'YYYY-MM-DD'. timestamptz
+// gets the same Dates as pg's parser by a faster path (pg-timestamp.ts), unless an application
+// registered its own parser with pg.types.setTypeParser.
 const INT8 = 20
 const DATE = 1082
+const TIMESTAMPTZ = 1184
+const int8 = (v: string): number => Number(v)
+const dateText = (v: string): string => v
+const pgTimestamptz = pg.types.getTypeParser(TIMESTAMPTZ, 'text')
+const fastTimestamptz = timestamptzParser(pgTimestamptz)
 const typeParsers = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === INT8) return (v: string) => Number(v)
-    if (oid === DATE) return (v: string) => v
-    return pg.types.getTypeParser(oid, format as 'text')
+    if (oid === INT8) return int8
+    if (oid === DATE) return dateText
+    const p = pg.types.getTypeParser(oid, format as 'text')
+    return oid === TIMESTAMPTZ && p === pgTimestamptz ? fastTimestamptz : p
   },
 }
 
@@ -187,6 +197,43 @@ const rowsOf = (r: pg.QueryResult<unknown[]>): unknown[][] => r.rows
 /** What PgExecutor sends statements through: the pool, a transaction's client, or a pipeline. */
 interface PgQueryable {
   query(config: pg.QueryConfig<unknown[]> | pg.QueryArrayConfig<unknown[]>): Promise<pg.QueryResult<unknown[]>>
+  /** Runs one execution of a named statement (pg-statement.ts); resolves with it when done. */
+  execute(q: PgStatementQuery): Promise<PgStatementQuery>
+}
+
+// A pg.Client answers a submittable through its callback (pg.Pool's query() makes a promise itself).
+const executeOn = (client: pg.Client, q: PgStatementQuery): Promise<PgStatementQuery> =>
+  new Promise((resolve, reject) => {
+    q.callback = (err, done) => (err ? reject(err) : resolve(done!))
+    client.query(q as unknown as pg.Submittable)
+  })
+
+/** A transaction's client as a PgQueryable. */
+class PgClientQueryable implements PgQueryable {
+  readonly #client: pg.PoolClient
+  constructor(client: pg.PoolClient) {
+    this.#client = client
+  }
+  query(config: pg.QueryConfig<unknown[]> | pg.QueryArrayConfig<unknown[]>): Promise<pg.QueryResult<unknown[]>> {
+    return this.#client.query(config as pg.QueryConfig<unknown[]>)
+  }
+  execute(q: PgStatementQuery): Promise<PgStatementQuery> {
+    return executeOn(this.#client, q)
+  }
+}
+
+/** The pool as a PgQueryable: each statement checks a connection out and back in. */
+class PgPoolQueryable implements PgQueryable {
+  readonly #pool: pg.Pool
+  constructor(pool: pg.Pool) {
+    this.#pool = pool
+  }
+  query(config: pg.QueryConfig<unknown[]> | pg.QueryArrayConfig<unknown[]>): Promise<pg.QueryResult<unknown[]>> {
+    return this.#pool.query(config as pg.QueryConfig<unknown[]>)
+  }
+  execute(q: PgStatementQuery): Promise<PgStatementQuery> {
+    return this.#pool.query(q as unknown as pg.QueryConfig) as unknown as Promise<PgStatementQuery>
+  }
 }
 
 /** pg.Client's ref()/unref() (its socket's), missing from @types/pg. */
@@ -218,6 +265,15 @@ class PipelinedClient {
     if (this.inflight++ === 0) this.client.ref()
     if (!this.#corked) this.#cork()
     return (this.client.query(config as pg.QueryConfig<unknown[]>) as Promise<pg.QueryResult<unknown[]>>).then(this.#answered, this.#failed)
+  }
+  execute(q: PgStatementQuery): Promise<PgStatementQuery> {
+    if (this.inflight++ === 0) this.client.ref()
+    if (!this.#corked) this.#cork()
+    return executeOn(this.client, q).then(this.#executed, this.#failed)
+  }
+  readonly #executed = (q: PgStatementQuery): PgStatementQuery => {
+    this.#settled()
+    return q
   }
   /** Closes the connection; held open (ref'd) until the server has seen the Terminate. */
   end(): Promise<void> {
@@ -259,6 +315,9 @@ class PgPipeline implements PgQueryable {
   query(config: pg.QueryConfig<unknown[]> | pg.QueryArrayConfig<unknown[]>): Promise<pg.QueryResult<unknown[]>> {
     return this.#pick().send(config)
   }
+  execute(q: PgStatementQuery): Promise<PgStatementQuery> {
+    return this.#pick().execute(q)
+  }
   #pick(): PipelinedClient {
     const slots = this.#slots
     let best: PipelinedClient | undefined
@@ -295,24 +354,29 @@ class PgPipeline implements PgQueryable {
 const rethrowTranslated = (e: unknown): never => {
   throw translateDriverError(e)
 }
+const resultOf = (q: PgStatementQuery): unknown[][] => q.result
+const rowCountOf = (q: PgStatementQuery): number => q.rowCount
+const rowCountOf0 = (r: pg.QueryResult<unknown[]>): number => r.rowCount ?? 0
 
 class PgExecutor implements Executor {
   readonly dialect = dialects.postgres
   readonly #c: PgQueryable
-  readonly #names: Map<string, string>
+  readonly #names: Map<string, PgStatement>
   readonly #limit: number
-  constructor(c: PgQueryable, names: Map<string, string>, limit: number) {
+  constructor(c: PgQueryable, names: Map<string, PgStatement>, limit: number) {
     this.#c = c
     this.#names = names
     this.#limit = limit
   }
-  #name(text: string): string | undefined {
-    let n = this.#names.get(text)
-    if (!n && this.#names.size < this.#limit) {
-      n = `cw_${this.#names.size + 1}`
-      this.#names.set(text, n)
+  // The named statement for this text, or undefined once the cache is full (then the text runs
+  // unnamed, parsed every time).
+  #statement(text: string): PgStatement | undefined {
+    let st = this.#names.get(text)
+    if (!st && this.#names.size < this.#limit) {
+      st = new PgStatement(`cw_${this.#names.size + 1}`, text, typeParsers)
+      this.#names.set(text, st)
     }
-    return n
+    return st
   }
   // Not async: one promise (pg's) and one reaction per statement on the hot path.
   query(q: Query, prepare = false): Promise<unknown[][]> {
@@ -320,24 +384,25 @@ class PgExecutor implements Executor {
     return isRecording() ? traceQuery('postgresql', q.sql, () => this.#query(q, prepare)) : this.#query(q, prepare)
   }
   #query(q: Query, prepare: boolean): Promise<unknown[][]> {
-    let p: Promise<pg.QueryResult<unknown[]>>
+    const st = prepare ? this.#statement(q.sql) : undefined
     try {
-      p = this.#c.query({ text: q.sql, values: q.params, rowMode: 'array', name: prepare ? this.#name(q.sql) : undefined })
+      if (st) return this.#c.execute(new PgStatementQuery(st, q.params)).then(resultOf, rethrowTranslated)
+      return this.#c.query({ text: q.sql, values: q.params, rowMode: 'array' }).then(rowsOf, rethrowTranslated)
     } catch (e) {
       return Promise.reject(translateDriverError(e))
     }
-    return p.then(rowsOf, rethrowTranslated)
   }
   async run(q: Query, prepare = false): Promise<number> {
     queryHooks.onQuery?.(q, prepare)
     return isRecording() ? traceQuery('postgresql', q.sql, () => this.#run(q, prepare)) : this.#run(q, prepare)
   }
-  async #run(q: Query, prepare: boolean): Promise<number> {
+  #run(q: Query, prepare: boolean): Promise<number> {
+    const st = prepare ? this.#statement(q.sql) : undefined
     try {
-      const r = await this.#c.query({ text: q.sql, values: q.params, name: prepare ? this.#name(q.sql) : undefined })
-      return r.rowCount ?? 0
+      if (st) return this.#c.execute(new PgStatementQuery(st, q.params)).then(rowCountOf, rethrowTranslated)
+      return this.#c.query({ text: q.sql, values: q.params }).then(rowCountOf0, rethrowTranslated)
     } catch (e) {
-      throw translateDriverError(e)
+      return Promise.reject(translateDriverError(e))
     }
   }
   async exec(text: string): Promise<void> {
@@ -356,10 +421,10 @@ class PgConnection extends PgExecutor implements Connection {
   readonly url: string
   readonly pool: pg.Pool
   readonly #pipeline: PgPipeline | undefined
-  #names: Map<string, string>
+  #names: Map<string, PgStatement>
   #limit: number
   constructor(url: string, connectionString: string, schema: string | undefined, o: ConnectOptions) {
-    const names = new Map<string, string>()
+    const names = new Map<string, PgStatement>()
     const client: pg.ClientConfig = {
       connectionString,
       connectionTimeoutMillis: o.connectTimeout ?? 10_000,
@@ -370,7 +435,7 @@ class PgConnection extends PgExecutor implements Connection {
     // An idle client losing its server connection must not crash the process.
     pool.on('error', () => {})
     const pipeline = o.pipeline ? new PgPipeline(o.pipeline, client) : undefined
-    super(pipeline ?? pool, names, o.statementCacheSize ?? 500)
+    super(pipeline ?? new PgPoolQueryable(pool), names, o.statementCacheSize ?? 500)
     this.url = url
     this.pool = pool
     this.#pipeline = pipeline
@@ -385,7 +450,7 @@ class PgConnection extends PgExecutor implements Connection {
     let broken: Error | undefined
     try {
       await client.query('BEGIN')
-      const result = await fn(new PgExecutor(client, this.#names, this.#limit))
+      const result = await fn(new PgExecutor(new PgClientQueryable(client), this.#names, this.#limit))
       await client.query('COMMIT')
       return result
     } catch (e) {
