@@ -132,6 +132,8 @@ export class Arbiter {
     this.#log.info(`Starting causeway serve (pid: ${process.pid})`)
     const handlers = HANDLED_SIGNALS.map((sig) => [sig, () => this.#enqueue({ kind: 'signal', sig })] as const)
     for (const [sig, h] of handlers) process.on(sig, h)
+    // Before the first fork: the policy is fixed when the first worker's listener is shared.
+    cluster.schedulingPolicy = s.accept === 'master' ? cluster.SCHED_RR : cluster.SCHED_NONE
     cluster.setupPrimary({
       exec: this.#o.workerEntry ?? fileURLToPath(new URL('./worker-main.ts', import.meta.url)),
       execArgv: ['--import', import.meta.resolve('tsx'), ...inheritedExecArgv()],

@@ -34,6 +34,11 @@ export const SERVER_SETTINGS = {
     description: '`host:port`, `[v6]:port`, `:port` or `unix:/path`; repeat the flag to listen on several. With `PORT` set and no bind given: `0.0.0.0:$PORT`.',
   }),
   workers: spec<number>({ type: 'int', default: availableParallelism(), env: 'WEB_CONCURRENCY', flag: '--workers', validate: positive('workers'), description: 'Worker processes. Default: `WEB_CONCURRENCY`, else the number of cores.' }),
+  accept: spec<'shared' | 'master'>({
+    type: 'string', default: 'master', flag: '--accept',
+    validate: (v) => (v === 'shared' || v === 'master' ? undefined : 'must be "shared" or "master"'),
+    description: 'How connections reach workers. `shared`: every worker accepts from the listening socket when it is free, as Gunicorn\'s workers do, so a busy worker takes fewer of a proxy\'s long-lived keep-alive connections. `master`: the master accepts and hands them out in turn (node:cluster\'s round robin), blind to how busy each worker is.',
+  }),
   timeout: spec<number>({ type: 'duration', default: 30_000, flag: '--timeout', validate: nonNegative, description: 'A worker silent for this long (its event loop blocked) is killed with SIGKILL and replaced; the log names the request it was serving. 0 disables.' }),
   gracefulTimeout: spec<number>({ type: 'duration', default: 30_000, flag: '--graceful-timeout', validate: nonNegative, description: 'After TERM or a reload, how long workers may finish in-flight requests before they are killed.' }),
   maxRequests: spec<number>({ type: 'int', default: 0, flag: '--max-requests', validate: nonNegative, description: 'Recycle a worker (gracefully) after this many requests; 0 disables.' }),
