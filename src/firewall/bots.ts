@@ -43,7 +43,7 @@ const escape = (s: string) => s.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\
 // One regular expression per kind and action: user agents (substrings), and paths, where prefix
 // rules are an anchored alternative (`^(?:…)`, which fails at once anywhere but position 0) and
 // substring rules another, in the same expression — one scan of the path per action.
-function compile(rules: Rule[], s: BotSettings): { agents: Matcher[]; paths: Matcher[] } {
+function compile(rules: Rule[], s: BotSettings): { agents: Matcher[]; paths: Matcher[]; prefilter: Prefilter | undefined } {
   const groups = new Map<string, { agent: boolean; action: RuleAction; prefixes: string[]; substrings: string[] }>()
   for (const r of rules) {
     const action = r.action ?? ((r.kind === 'agent' ? s.agentAction : s.probeAction) as RuleAction)
@@ -56,6 +56,12 @@ function compile(rules: Rule[], s: BotSettings): { agents: Matcher[]; paths: Mat
   }
   const agents: Matcher[] = []
   const paths: Matcher[] = []
+  const prefixes: string[] = []
+  const substrings: string[] = []
+  for (const r of rules) {
+    const action = r.action ?? (r.kind === 'agent' ? s.agentAction : s.probeAction)
+    if (r.kind !== 'agent' && action !== 'off' && ACTIONS.has(action)) (r.kind === 'path' ? prefixes : substrings).push(r.pattern.toLowerCase())
+  }
   // Block before tarpit before log, so the strongest matching action wins.
   const order = { block: 0, tarpit: 1, log: 2, off: 3 }
   for (const g of [...groups.values()].sort((a, b) => order[a.action] - order[b.action])) {
@@ -66,8 +72,55 @@ function compile(rules: Rule[], s: BotSettings): { agents: Matcher[]; paths: Mat
     // every request's path first (patterns are lowercased, so for ASCII the two are the same).
     ;(g.agent ? agents : paths).push({ re: new RegExp(alternatives.join('|'), g.agent ? '' : 'i'), action: g.action })
   }
-  return { agents, paths }
+  return { agents, paths, prefilter: prefixes.length + substrings.length ? prefilter(prefixes, substrings) : undefined }
 }
+
+// A path can only match a probe rule if it starts with the first three characters of a prefix
+// rule, or holds the first two characters of a substring rule side by side. Two bit tables hold
+// those (lowercased ASCII): most paths have none of them, and one pass over the path's characters
+// rules them out before the regular expression runs. Undefined (no prefilter) when a rule is too
+// short or has a character outside ASCII, where case folding is not simply `| 0x20`.
+interface Prefilter { starts: Uint32Array; pairs: Uint8Array }
+
+function prefilter(prefixes: string[], substrings: string[]): Prefilter | undefined {
+  const ascii = /^[\x00-\x7f]*$/
+  const starts = new Uint32Array(1 << 16) // 2^21 bits
+  const pairs = new Uint8Array(1 << 14)
+  for (const p of prefixes) {
+    if (p.length < 3 || !ascii.test(p)) return undefined
+    const k = (p.charCodeAt(0) << 14) | (p.charCodeAt(1) << 7) | p.charCodeAt(2)
+    starts[k >>> 5]! |= 1 << (k & 31)
+  }
+  for (const p of substrings) {
+    if (p.length < 2 || !ascii.test(p)) return undefined
+    pairs[(p.charCodeAt(0) << 7) | p.charCodeAt(1)] = 1
+  }
+  return { starts, pairs }
+}
+
+/** Whether `path` may match a probe rule (see prefilter()), letters compared case-insensitively. */
+function mayMatch(f: Prefilter, path: string): boolean {
+  const n = path.length
+  if (n < 2) return n === 1 && path.charCodeAt(0) > 127
+  let prev = lower(path.charCodeAt(0))
+  let c = lower(path.charCodeAt(1))
+  // A character outside ASCII: let the regular expression decide.
+  if (prev > 127 || c > 127) return true
+  if (n >= 3) {
+    const c2 = lower(path.charCodeAt(2))
+    const k = (prev << 14) | (c << 7) | c2
+    if (c2 > 127 || (f.starts[k >>> 5]! & (1 << (k & 31))) !== 0) return true
+  }
+  if (f.pairs[(prev << 7) | c] === 1) return true
+  for (let i = 2; i < n; i++) {
+    prev = c
+    c = lower(path.charCodeAt(i))
+    if (c > 127 || f.pairs[(prev << 7) | c] === 1) return true
+  }
+  return false
+}
+
+const lower = (c: number) => (c >= 65 && c <= 90 ? c | 0x20 : c)
 
 // A valid Host: a reg-name (RFC 3986: unreserved, sub-delims, pct-encoded) or a bracketed IPv6
 // literal, then an optional port of 1-5 digits — i.e. the regular expression
@@ -113,6 +166,7 @@ export class BotRules {
   #rules = new Map<string, Rule[]>()
   #agents: Matcher[] = []
   #paths: Matcher[] = []
+  #prefilter: Prefilter | undefined
   #malformed: RuleAction
   // Real traffic carries few distinct user agents: remember each one's verdict (bounded). Keyed
   // by a fingerprint, not by the string: every request's user agent is a fresh string, and a Map
@@ -149,6 +203,7 @@ export class BotRules {
     const c = compile([...this.#rules.values()].flat(), this.#s)
     this.#agents = c.agents
     this.#paths = c.paths
+    this.#prefilter = c.prefilter
     this.#agentCache = new Map()
   }
 
@@ -173,7 +228,7 @@ export class BotRules {
       }
       if (m) return this.#hit('bot.agent', m, `scanner user agent: ${ua.slice(0, 100)}`)
     }
-    if (this.#paths.length) {
+    if (this.#paths.length && (this.#prefilter === undefined || mayMatch(this.#prefilter, req.path))) {
       const path = req.path
       for (const m of this.#paths) if (m.re.test(path)) return this.#hit('bot.probe', m, `probe path: ${req.path.slice(0, 200)}`)
     }

@@ -50,3 +50,31 @@ test('user agents that share a cache fingerprint each keep their own verdict', (
     assert.equal(b.check(req('/', browser)), undefined)
   }
 })
+
+test('the probe-path pair prefilter never hides a match the rule expression finds', async () => {
+  const { readFileSync } = await import('node:fs')
+  const { DEFAULT_BOT_RULES_FILE, parseRules } = await import('../../src/firewall/bots.ts')
+  // The reference: every probe rule as its own case-insensitive test, no prefilter.
+  const probes = parseRules(readFileSync(DEFAULT_BOT_RULES_FILE, 'utf8'), 'default').filter((r) => r.kind !== 'agent')
+  const reference = (p: string) => probes.some((r) => r.kind === 'path' ? p.toLowerCase().startsWith(r.pattern.toLowerCase()) : p.toLowerCase().includes(r.pattern.toLowerCase()))
+  const b = rules()
+  const alphabet = '/./.gitGITenvwp-adminPHP\u00e9\u212a_-'
+  let seed = 11
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n }
+  for (let i = 0; i < 20000; i++) {
+    // Half start from a rule's own text in a random case, cut short or not.
+    const r = probes[rnd(probes.length)]!.pattern
+    let s = rnd(2) ? '/' : [...r.slice(0, rnd(r.length + 1))].map((ch) => rnd(2) ? ch.toUpperCase() : ch).join('')
+    for (let j = rnd(14); j > 0; j--) s += alphabet[rnd(alphabet.length)]
+    assert.equal(b.check(req(s))?.rule === 'bot.probe', reference(s), JSON.stringify(s))
+  }
+  // A user rule file with a one-character or non-ASCII pattern turns the prefilter off, still right.
+  const { mkdtempSync, writeFileSync } = await import('node:fs')
+  const { join } = await import('node:path')
+  const { tmpdir } = await import('node:os')
+  const dir = mkdtempSync(join(tmpdir(), 'bots-'))
+  writeFileSync(join(dir, 'rules.txt'), 'contains ~\ncontains /caf\u00e9\n')
+  const custom = new BotRules(compileConfig({ bots: { files: ['rules.txt'] } }, {}).bots, { root: dir, watch: 'off', pollInterval: 1000, log: () => {} })
+  for (const p of ['/~user', '/CAF\u00c9/x', '/.git/', '/fine']) assert.equal(custom.check(req(p))?.rule === 'bot.probe', p !== '/fine', p)
+  custom.close()
+})
