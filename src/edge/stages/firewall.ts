@@ -66,10 +66,11 @@ const NO_HEADERS: Record<string, unknown> = Object.freeze({})
 
 /**
  * Reports the finished response: its status and the one response header the firewall reads, the
- * auth-failure report (stripped from the response by then, kept in ctx.notes). Copying every
- * header (res.getHeaders()) for each request would cost more than the firewall's decision.
+ * auth-failure report. Only an app behind the edge (an upstream or in-process app action) makes
+ * that report, and stripInternalHeaders() has already moved it from the response to ctx.notes;
+ * fixed, static and redirect answers carry none, so the response's headers are not read here.
  */
 export function observeResponse(fw: Firewall, ctx: EdgeContext, freq: FirewallRequest): void {
-  const auth = ctx.notes.authFailure ?? ctx.res.getHeader(AUTH_FAILURE_HEADER)
+  const auth = ctx.notes.authFailure
   fw.observe(freq, ctx.res.statusCode, auth === undefined ? NO_HEADERS : { [AUTH_FAILURE_HEADER]: auth })
 }
