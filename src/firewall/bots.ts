@@ -248,8 +248,14 @@ export class BotRules {
       return 'invalid Host header'
     }
     if (!(req.path.startsWith('/') || (req.path === '*' && req.method === 'OPTIONS'))) return 'request target is not a path'
-    let count = 0
     const max = this.#s.maxHeaderBytes
+    const raw = req.rawHeaders
+    if (raw !== undefined) {
+      if (raw.length > 2 * this.#s.maxHeaders) return `more than ${this.#s.maxHeaders} headers`
+      for (let i = 1; i < raw.length; i += 2) if (raw[i]!.length > max) return `header ${raw[i - 1]!.toLowerCase()} longer than ${max} bytes`
+      return undefined
+    }
+    let count = 0
     for (const name in h) {
       count++
       const v = h[name]

@@ -15,6 +15,12 @@ export interface FirewallRequest {
   route?: string
   /** `req.httpVersion` ('1.0', '1.1', '2.0'): a missing Host is malformed only on HTTP/1.1. */
   httpVersion?: string
+  /**
+   * `req.rawHeaders` (name, value, name, value, …) when the caller has them: the malformed-request
+   * check then counts and measures header lines as received (as nginx does), without walking the
+   * merged `headers` object.
+   */
+  rawHeaders?: readonly string[]
 }
 
 export type Decision =

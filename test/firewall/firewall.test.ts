@@ -102,6 +102,13 @@ test('scanner agents, probe paths and malformed requests: block, tarpit or log p
   assert.equal((await decide(fw, req('198.51.100.6', '/', { headers: {}, httpVersion: '1.0' }))).action, 'allow', 'HTTP/1.0 needs no Host')
   const huge = await decide(fw, req('198.51.100.7', '/', { headers: { host: 'h', 'x-junk': 'a'.repeat(9000) } }))
   assert.match((huge as { reason: string }).reason, /x-junk longer than 8192/)
+  // With rawHeaders (what the edge passes) the lines are counted and measured as received.
+  const rawLong = await decide(fw, req('198.51.100.9', '/', { headers: { host: 'h' }, rawHeaders: ['Host', 'h', 'X-Junk', 'a'.repeat(9000)] }))
+  assert.match((rawLong as { reason: string }).reason, /x-junk longer than 8192/)
+  const lines = Array.from({ length: 101 }, (_, i) => [`X-H${i}`, 'v']).flat()
+  const rawMany = await decide(fw, req('198.51.100.10', '/', { headers: { host: 'h' }, rawHeaders: ['Host', 'h', ...lines] }))
+  assert.equal((rawMany as { reason: string }).reason, 'more than 100 headers')
+  assert.equal((await decide(fw, req('198.51.100.11', '/', { headers: { host: 'h' }, rawHeaders: ['Host', 'h', 'Accept', '*/*'] }))).action, 'allow')
   const badHost = await decide(fw, req('198.51.100.8', '/', { headers: { host: 'a b<script>' } }))
   assert.equal((badHost as { reason: string }).reason, 'invalid Host header')
   assert.ok(logs.some((l) => l.msg === 'firewall ban' && l.group === '198.51.100.2'))

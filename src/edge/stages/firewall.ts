@@ -17,6 +17,7 @@ export function firewallRequest(ctx: EdgeContext): FirewallRequest {
     headers: ctx.req.headers,
     route: ctx.route?.name,
     httpVersion: ctx.req.httpVersion,
+    rawHeaders: ctx.req.rawHeaders,
   }
 }
 
