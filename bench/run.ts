@@ -1,4 +1,4 @@
-// `npm run bench [-- --duration 2 --rounds 11 --connections 64 --warmup 1 --no-write --no-wrk --no-pin --only node,causeway]`
+// `npm run bench [-- --duration 1 --rounds 11 --connections 64 --warmup 1 --no-write --no-wrk --no-pin --only node,causeway]`
 // Plaintext and JSON through raw node:http, Fastify and Causeway (5 no-op middleware), each
 // server in its own single process, measured ONE AT A TIME with the same duration, using wrk when
 // installed (else bench/load.ts). Prints req/s and the ratio to raw node:http, and records the
@@ -20,7 +20,9 @@ function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`)
   return i === -1 ? fallback : Number(process.argv[i + 1])
 }
-const duration = option('duration', 2)
+// 1 s loads: 11 rounds × 3 servers × 2 tests plus warm-up stay near 75 s (the shared machine's load-test
+// budget), and shorter samples spaced closer together see more alike conditions for node and Causeway.
+const duration = option('duration', 1)
 const connections = option('connections', 64)
 const warmup = option('warmup', 1)
 const rounds = option('rounds', 11)
@@ -113,7 +115,9 @@ try {
   for (let round = 1; round <= rounds; round++) {
     for (const test of TESTS) {
       results[test] ??= {}
-      for (const target of TARGETS) {
+      // Odd rounds load node → Fastify → Causeway, even rounds the reverse (ABBA), so a drift in
+      // the machine's load within a round favours no target over the rounds.
+      for (const target of round % 2 === 1 ? TARGETS : [...TARGETS].reverse()) {
         const server = servers[target]
         if (!server) continue
         const cpu0 = await server.cpu()
@@ -175,7 +179,7 @@ if (write) {
     '',
     `Run: \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}; ` +
       `load by ${useWrk ? `wrk (1 thread, ${connections} connections)` : `bench/load.ts (${Math.min(connections, 32)} connections)`}, ` +
-      `${duration} s per target after a ${warmup} s warm-up, one server loaded at a time, ${rounds} rounds (the three warm servers back to back in each); ` +
+      `${duration} s per target after a ${warmup} s warm-up, one server loaded at a time, ${rounds} rounds (the three warm servers back to back in each, the order reversed every other round); ` +
       `${pin ? 'servers pinned to core 0 and the load generator to core 1 (taskset)' : 'not pinned'}. req/s and CPU columns: best of the rounds; ratios: median of the rounds' own ratios.`,
     '',
     ...lines,
@@ -212,7 +216,7 @@ if (write) {
     '',
     '> Note: these numbers come from a short smoke run on a shared 2-core machine that was busy with other work (other',
     '> test suites running at the same time); the load generator also shares the cores with the server. Treat ratios as',
-    '> indicative and absolute req/s as noise; rerun with `npm run bench -- --duration 10` on a quiet machine.',
+    '> indicative and absolute req/s as noise; rerun with `npm run bench -- --duration 5` on a quiet machine.',
     '> "CPU µs/req" is the server process\'s own CPU time divided by the requests it answered during the measurement;',
     '> it is much less sensitive to a busy machine, and "CPU efficiency" (node\'s CPU per request ÷ Causeway\'s) is the',
     '> req/s ratio to expect when the server, not the load generator, is the bottleneck.',
