@@ -23,6 +23,8 @@ export interface ServeOptions {
   configFile?: string
   /** Settings from the command line (keys of SERVER_SETTINGS); they win over the file. */
   flags?: Record<string, unknown>
+  /** Defaults for keys the file's `server` section does not set (a host such as `causeway up` picks them). */
+  defaults?: Record<string, unknown>
   cwd?: string
 }
 
@@ -34,7 +36,7 @@ export async function serve(o: ServeOptions = {}): Promise<number> {
   const cwd = resolve(o.cwd ?? process.cwd())
   const loaded = await loadConfig({ file: o.configFile, dir: cwd })
   const flags: Record<string, unknown> = { ...o.flags }
-  const section = serverSection(loaded.config)
+  const section = { ...o.defaults, ...serverSection(loaded.config) }
   const settings = resolveServerSettings(section, flags)
   const given = o.app ?? (flags.app as string | undefined)
   const app = given ? resolve(cwd, given) : appFromConfig(settings, loaded.config, loaded.root)
@@ -45,7 +47,7 @@ export async function serve(o: ServeOptions = {}): Promise<number> {
   const reloadSettings = loaded.file
     ? async (): Promise<ServerSettings> => {
       const mod = await import(`${pathToFileURL(loaded.file!).href}?reload=${++generation}`)
-      return resolveServerSettings(serverSection((mod.default ?? mod.config) as CausewayConfig), pinned)
+      return resolveServerSettings({ ...o.defaults, ...serverSection((mod.default ?? mod.config) as CausewayConfig) }, pinned)
     }
     : undefined
   return new Arbiter({ settings: { ...settings, bind }, app, configFile: loaded.file, flags: pinned, reloadSettings }).run()

@@ -9,7 +9,9 @@ if (!app || !bind) throw new Error('server-child: CAUSEWAY_UP_APP / CAUSEWAY_UP_
 
 process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'))
 try {
-  const code = await serve({ app, configFile: process.env.CAUSEWAY_UP_CONFIG || undefined, cwd: process.env.CAUSEWAY_UP_ROOT, flags: { bind: bind.split(',') } })
+  // The edge in front keeps long-lived keep-alive connections: with a shared socket each is
+  // accepted by a worker that is free at the time, rather than dealt out in turn (server.accept).
+  const code = await serve({ app, configFile: process.env.CAUSEWAY_UP_CONFIG || undefined, cwd: process.env.CAUSEWAY_UP_ROOT, flags: { bind: bind.split(',') }, defaults: { accept: 'shared' } })
   process.exit(code)
 } catch (e) {
   const err = e as Error & { code?: string }
