@@ -45,6 +45,9 @@ const escape = (s: string) => s.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\
 // substring rules another, in the same expression — one scan of the path per action.
 function compile(rules: Rule[], s: BotSettings): { agents: Matcher[]; paths: Matcher[]; prefilter: Prefilter | undefined } {
   const groups = new Map<string, { agent: boolean; action: RuleAction; prefixes: string[]; substrings: string[] }>()
+  // Every active probe rule's text, lowercased, for the prefilter (all actions together).
+  const prefixes: string[] = []
+  const substrings: string[] = []
   for (const r of rules) {
     const action = r.action ?? ((r.kind === 'agent' ? s.agentAction : s.probeAction) as RuleAction)
     if (action === 'off' || !ACTIONS.has(action)) continue
@@ -53,15 +56,10 @@ function compile(rules: Rule[], s: BotSettings): { agents: Matcher[]; paths: Mat
     const g = groups.get(id) ?? { agent, action, prefixes: [], substrings: [] }
     ;(r.kind === 'path' ? g.prefixes : g.substrings).push(escape(r.pattern))
     groups.set(id, g)
+    if (!agent) (r.kind === 'path' ? prefixes : substrings).push(r.pattern.toLowerCase())
   }
   const agents: Matcher[] = []
   const paths: Matcher[] = []
-  const prefixes: string[] = []
-  const substrings: string[] = []
-  for (const r of rules) {
-    const action = r.action ?? (r.kind === 'agent' ? s.agentAction : s.probeAction)
-    if (r.kind !== 'agent' && action !== 'off' && ACTIONS.has(action)) (r.kind === 'path' ? prefixes : substrings).push(r.pattern.toLowerCase())
-  }
   // Block before tarpit before log, so the strongest matching action wins.
   const order = { block: 0, tarpit: 1, log: 2, off: 3 }
   for (const g of [...groups.values()].sort((a, b) => order[a.action] - order[b.action])) {
