@@ -98,13 +98,11 @@ function runLoad(port: number, path: string, seconds: number): Promise<Load> {
 }
 
 type Result = Load & { cpuPerRequest: number }
-const results: Record<string, Record<string, Result>> = {}
 /** Per test and target, each round's result: the ratios are taken round by round. */
 const perRound: Record<string, Record<string, Result[]>> = {}
-// Targets alternate within each round; the table keeps the best req/s and lowest CPU of the
-// rounds, the headline ratio is the median of the per-round ratios.
 // Every server starts once and is warmed up on both tests; the rounds then load them in turn,
-// so neighbouring samples of the three targets see the same machine.
+// so neighbouring samples of the three targets see the same machine. The table keeps the best
+// req/s and lowest CPU of the rounds; the headline ratio is the median of the per-round ratios.
 const servers: Record<string, Server> = {}
 try {
   for (const target of TARGETS) {
@@ -114,7 +112,6 @@ try {
   }
   for (let round = 1; round <= rounds; round++) {
     for (const test of TESTS) {
-      results[test] ??= {}
       // Odd rounds load node → Fastify → Causeway, even rounds the reverse (ABBA), so a drift in
       // the machine's load within a round favours no target over the rounds.
       for (const target of round % 2 === 1 ? TARGETS : [...TARGETS].reverse()) {
@@ -125,11 +122,6 @@ try {
         const cpu1 = await server.cpu()
         const r: Result = { ...load, cpuPerRequest: load.requests ? (cpu1 - cpu0) / load.requests : NaN }
         ;((perRound[test] ??= {})[target] ??= []).push(r)
-        const best = results[test]![target]
-        results[test]![target] = best === undefined ? r : {
-          rps: Math.max(best.rps, r.rps), requests: best.requests + r.requests, errors: best.errors + r.errors,
-          cpuPerRequest: Math.min(best.cpuPerRequest, r.cpuPerRequest),
-        }
         console.log(`round ${round} ${test.padEnd(10)} ${target.padEnd(9)} ${r.rps.toFixed(0).padStart(8)} req/s  ${r.cpuPerRequest.toFixed(1).padStart(6)} µs CPU/req${r.errors ? `  (${r.errors} errors)` : ''}`)
       }
     }
@@ -137,6 +129,14 @@ try {
 } finally {
   for (const server of Object.values(servers)) await stop(server.child)
 }
+
+/** Per test and target: the best req/s and lowest CPU per request of its rounds, requests and errors summed. */
+const results: Record<string, Record<string, Result>> = Object.fromEntries(TESTS.map((t) => [t, Object.fromEntries(
+  Object.entries(perRound[t] ?? {}).map(([target, rs]) => [target, {
+    rps: Math.max(...rs.map((r) => r.rps)), requests: rs.reduce((a, r) => a + r.requests, 0),
+    errors: rs.reduce((a, r) => a + r.errors, 0), cpuPerRequest: Math.min(...rs.map((r) => r.cpuPerRequest)),
+  }]),
+)]))
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)
