@@ -235,6 +235,18 @@ test('response heads: framing, keep-alive and repeated headers', () => {
   assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1', 'GET').keepAlive, false)
   assert.equal(parseResponseHead('HTTP/1.1 200 OK', 'GET').framing, 'close')
   assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked', 'GET').framing, 'chunked')
+  assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked', 'GET').framing, 'chunked')
+  assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked', 'GET').framing, 'chunked')
+  assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip', 'GET').framing, 'close')
+  // Connection and Keep-Alive values, the common spelling and the others (remembered values too).
+  assert.equal(parseResponseHead('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1', 'GET').keepAlive, true)
+  assert.equal(parseResponseHead('HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 1', 'GET').keepAlive, true)
+  assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nConnection: close\r\nContent-Length: 1', 'GET').keepAlive, false)
+  for (let i = 0; i < 2; i++) {
+    assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5\r\nContent-Length: 1', 'GET').keepAliveTimeout, 5000)
+    assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nKeep-Alive: max=100, Timeout = 30\r\nContent-Length: 1', 'GET').keepAliveTimeout, 30000)
+    assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nKeep-Alive: max=100\r\nContent-Length: 1', 'GET').keepAliveTimeout, 0)
+  }
   assert.equal(parseResponseHead('HTTP/1.1 200', 'GET').status, 200)
   assert.throws(() => parseResponseHead('HTTP/1.1 200 OK\r\n folded: x', 'GET'), /header name/)
 })
