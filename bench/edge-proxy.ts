@@ -7,6 +7,8 @@
 // process tree; the upstream's CPU is not counted). Usage:
 //   node bin/run-ts.js bench/edge-proxy.ts [--duration 5] [--rounds 3] [--connections 64] [--threads 2]
 //     [--size 1024] [--workers N] [--journey] [--only causeway,nginx,http-proxy,reply-from,direct]
+//     [--delay MS: the upstream answers each request MS ms late, so the proxies run at the rate of a
+//      slow app (64 connections / delay) instead of flat out: their CPU per request at that rate]
 // The target from issue 6: the edge at ≥ 60% of nginx's requests/s and ahead of the Node proxies.
 import cluster from 'node:cluster'
 import http from 'node:http'
@@ -37,9 +39,14 @@ function clustered(serve: () => void | Promise<void>): void {
 
 function upstream(): void {
   const body = Buffer.alloc(Number(opt('size', '1024')), 'x')
-  const server = http.createServer((_req, res) => {
+  const delay = Number(opt('delay', '0'))
+  const answer = (res: http.ServerResponse) => {
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length })
     res.end(body)
+  }
+  const server = http.createServer((_req, res) => {
+    if (delay > 0) setTimeout(answer, delay, res)
+    else answer(res)
   })
   server.keepAliveTimeout = 65_000
   server.listen(Number(opt('port', '0')), '127.0.0.1')
@@ -100,7 +107,7 @@ async function main(): Promise<void> {
   }
   try {
     const upPort = await freePort()
-    const up = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), self, '--role', 'upstream', '--port', String(upPort), '--size', opt('size', '1024')], { stdio: ['ignore', 'ignore', 'inherit'] })
+    const up = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), self, '--role', 'upstream', '--port', String(upPort), '--size', opt('size', '1024'), '--delay', opt('delay', '0')], { stdio: ['ignore', 'ignore', 'inherit'] })
     started.push(up)
     const target = `http://127.0.0.1:${upPort}`
     await waitUp(`${target}/`)
@@ -155,7 +162,7 @@ http { access_log off; server_tokens off; sendfile on; tcp_nopush on; tcp_nodela
       })
     }
     const res = summarize(rows)
-    console.log(`proxy, ${opt('size', '1024')}-byte responses from one bare node:http upstream, ${connections} connections, ${rounds} alternating rounds of ${duration}s (best req/s and lowest CPU of the rounds), ${procs} process(es) per proxy, nginx worker_processes auto (${cores} cores)${args.includes('--journey') ? ', journey on' : ''}`)
+    console.log(`proxy, ${opt('size', '1024')}-byte responses from one bare node:http upstream, ${connections} connections, ${rounds} alternating rounds of ${duration}s (best req/s and lowest CPU of the rounds), ${procs} process(es) per proxy, nginx worker_processes auto (${cores} cores)${args.includes('--journey') ? ', journey on' : ''}${opt('delay', '0') !== '0' ? `, upstream ${opt('delay', '0')} ms late` : ''}`)
     console.log(`  ${'server'.padEnd(18)} ${'req/s'.padStart(8)}  ${'CPU µs/req'.padStart(10)}  errors  rounds (req/s/CPU)`)
     for (const r of res) console.log(`  ${r.name.padEnd(18)} ${r.rps.toFixed(0).padStart(8)}  ${r.cpu.toFixed(1).padStart(10)}  ${String(r.bad).padStart(6)}  ${r.rounds}`)
     for (const r of res) if (r.bad > 0) console.log(`  WARNING: ${r.name} had ${r.bad} error answers or socket errors`)

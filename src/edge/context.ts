@@ -43,6 +43,12 @@ export interface EdgeAction {
    * Otherwise the engine installs it before `handle`.
    */
   readonly compresses?: boolean
+  /**
+   * The action removes edge-only headers (src/edge/filters/strip-internal.ts) from upstream
+   * responses itself, as it copies their heads (the proxy); otherwise the engine hooks writeHead
+   * for it on routes whose responses may carry upstream headers.
+   */
+  readonly stripsInternal?: boolean
   handle(ctx: EdgeContext): Promise<void> | void
   /**
    * HTTP/1.1 Upgrade (WebSocket): the listener's 'upgrade' event hands over the raw socket and the

@@ -236,7 +236,7 @@ class EdgeEngine implements Edge {
       sendError(ctx.res, 404, undefined, undefined, ctx.req.method === 'HEAD')
       return
     }
-    if (upstream) stripInternalHeaders(ctx)
+    if (upstream && action.stripsInternal !== true) stripInternalHeaders(ctx)
     if (gen.compress !== null && action.compresses !== true) gen.compress(ctx)
     actionStart(ctx, action.kind)
     try {

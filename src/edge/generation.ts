@@ -6,13 +6,12 @@ import type { EdgeAction } from './context.ts'
 import type { Firewall } from '../firewall/contract.ts'
 import type { EdgeSettings, RouteSettings } from './config/validate.ts'
 import { compileMatch, type CompiledRoute } from './routes/matcher.ts'
-import { createCompressionFilter } from './filters/compress.ts'
+import { createCompressionFilter, type CompressionFilter } from './filters/compress.ts'
 import { OpenFileCache } from './static/file-cache.ts'
 import { createStaticAction } from './static/action.ts'
 import { createRedirectAction } from './actions/redirect.ts'
 import { createRespondAction } from './actions/respond.ts'
 import { AccessLog } from './log/access-log.ts'
-import type { EdgeContext } from './context.ts'
 
 /** What an action factory gets: the route's settings and the generation's shared parts. */
 export interface ActionBuildContext {
@@ -21,6 +20,8 @@ export interface ActionBuildContext {
   /** The whole `edge` section as given (e.g. `upstreams` for the proxy). */
   section: Record<string, unknown>
   fileCache: OpenFileCache
+  /** The generation's compression filter (null: off), for actions that apply it themselves. */
+  compress: CompressionFilter | null
 }
 
 /** Builds the action for routes whose `action` has this factory's name. */
@@ -34,7 +35,7 @@ export interface RouteEntry extends CompiledRoute<EdgeAction> {
 export interface Generation {
   settings: EdgeSettings
   routes: RouteEntry[]
-  compress: ((ctx: EdgeContext) => void) | null
+  compress: CompressionFilter | null
   /** Shared across generations while the `firewall` section is unchanged; the engine closes it. */
   firewall: Firewall | null
   log: AccessLog
@@ -68,7 +69,7 @@ export async function buildGeneration(
   }
   try {
     for (const r of settings.routes) {
-      const b: ActionBuildContext = { route: r, settings, section, fileCache }
+      const b: ActionBuildContext = { route: r, settings, section, fileCache, compress: gen.compress }
       const a = r.action
       let action: EdgeAction
       if (a.kind === 'static') {

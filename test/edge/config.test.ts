@@ -83,6 +83,9 @@ test('config: defaults fill every section', () => {
   assert.equal(s.limits.maxBodySize, 10 * 1024 * 1024)
   assert.equal(s.limits.maxHeaderSize, 16 * 1024)
   assert.equal(s.compression.minSize, 1024)
+  // nginx's gzip_comp_level default: on-the-fly gzip of pages at 6 cost about twice the CPU of 1.
+  assert.equal(s.compression.gzipLevel, 1)
+  assert.equal(s.compression.brotliQuality, 4)
   assert.equal(s.accessLog.format, 'combined')
   assert.equal(s.routes.length, 0)
   const st = validateEdgeConfig({ routes: [{ action: { static: { root: '.' } } }] }, process.cwd()).routes[0]!.action as { static: { immutable: RegExp; index: string[]; dotfiles: string } }

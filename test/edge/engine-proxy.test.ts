@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import http from 'node:http'
 import net from 'node:net'
 import type { AddressInfo } from 'node:net'
-import { gunzipSync } from 'node:zlib'
+import { brotliDecompressSync, gunzipSync } from 'node:zlib'
 import { request, startEdge, waitFor } from './front-support.ts'
 import type { Firewall, FirewallRequest } from '../../src/firewall/contract.ts'
 
@@ -54,6 +54,64 @@ test('engine + proxy: proxied responses get the request id, compression, and the
   assert.equal(login.headers['x-causeway-auth-failure'], undefined)
   await waitFor(() => observed.length === 2)
   assert.deepEqual(observed[1], ['/login', 401, 'john'])
+})
+
+test('engine + proxy: the proxy compresses only a qualifying head, and strips the auth header on the sticky path too', async (t) => {
+  const big = 'proxied text '.repeat(300)
+  const app = http.createServer((req, res) => {
+    const length = { 'content-length': String(Buffer.byteLength(big)) }
+    const path = req.url!.replace(/^\/sticky/, '')
+    if (path === '/length') res.writeHead(200, { 'content-type': 'text/plain', etag: '"e1"', ...length }).end(big)
+    else if (path === '/encoded') res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip', ...length }).end(big)
+    else if (path === '/png') res.writeHead(200, { 'content-type': 'image/png', ...length }).end(big)
+    else if (path === '/small') res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '5' }).end('small')
+    else if (path === '/login') res.writeHead(401, { 'content-type': 'text/plain', 'x-causeway-auth-failure': 'ann' }).end('nope')
+    else res.writeHead(200, { 'content-type': 'text/plain', ...length }).end(req.method === 'HEAD' ? undefined : big)
+  })
+  await new Promise<void>((r) => app.listen(0, '127.0.0.1', r))
+  t.after(() => { app.closeAllConnections(); app.close() })
+  const target = `http://127.0.0.1:${(app.address() as AddressInfo).port}`
+  const edge = await startEdge(t, {
+    upstreams: { app: { targets: [target] }, pinned: { targets: [target], sticky: true } },
+    routes: [
+      { match: { pathPrefix: '/sticky/' }, action: { proxy: { pool: 'pinned' } } },
+      { action: { proxy: { pool: 'app' } } },
+    ],
+  })
+  const url = edge.addresses[0]!.url
+  const ae = { 'accept-encoding': 'gzip, br' }
+  const br = await request(`${url}/length`, { headers: ae })
+  assert.equal(br.headers['content-encoding'], 'br')
+  assert.equal(br.headers['content-length'], undefined)
+  assert.equal(br.headers.vary, 'Accept-Encoding')
+  assert.equal(br.headers.etag, 'W/"e1"')
+  assert.equal(brotliDecompressSync(br.body).toString(), big)
+  const gz = await request(`${url}/length`, { headers: { 'accept-encoding': 'gzip' } })
+  assert.equal(gunzipSync(gz.body).toString(), big)
+  const enc = await request(`${url}/encoded`, { headers: ae })
+  assert.equal(enc.headers['content-encoding'], 'gzip')
+  assert.equal(enc.headers.vary, undefined)
+  assert.equal(enc.text, big)
+  for (const path of ['/png', '/small']) {
+    const r = await request(`${url}${path}`, { headers: ae })
+    assert.equal(r.headers['content-encoding'], undefined, path)
+    assert.equal(r.headers.vary, undefined, path)
+  }
+  const head = await request(`${url}/length`, { method: 'HEAD', headers: ae })
+  assert.equal(head.headers['content-encoding'], undefined)
+  assert.equal(head.headers['content-length'], String(Buffer.byteLength(big)))
+  const identity = await request(`${url}/length`)
+  assert.equal(identity.headers['content-encoding'], undefined)
+  assert.equal(identity.text, big)
+  // Sticky pools decorate the head (the cookie): same filters.
+  const sticky = await request(`${url}/sticky/length`, { headers: { 'accept-encoding': 'gzip' } })
+  assert.equal(sticky.headers['content-encoding'], 'gzip')
+  assert.ok(String(sticky.headers['set-cookie']).startsWith('cw_sticky='))
+  assert.equal(gunzipSync(sticky.body).toString(), big)
+  const login = await request(`${url}/sticky/login`)
+  assert.equal(login.status, 401)
+  assert.equal(login.headers['x-causeway-auth-failure'], undefined)
+  assert.equal(login.text, 'nope')
 })
 
 test('engine + proxy: a WebSocket-style upgrade is passed through to the upstream', async (t) => {

@@ -235,6 +235,18 @@ test('response heads: framing, keep-alive and repeated headers', () => {
   assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1', 'GET').keepAlive, false)
   assert.equal(parseResponseHead('HTTP/1.1 200 OK', 'GET').framing, 'close')
   assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked', 'GET').framing, 'chunked')
+  assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked', 'GET').framing, 'chunked')
+  assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked', 'GET').framing, 'chunked')
+  assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip', 'GET').framing, 'close')
+  // Connection and Keep-Alive values, the common spelling and the others (remembered values too).
+  assert.equal(parseResponseHead('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1', 'GET').keepAlive, true)
+  assert.equal(parseResponseHead('HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 1', 'GET').keepAlive, true)
+  assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nConnection: close\r\nContent-Length: 1', 'GET').keepAlive, false)
+  for (let i = 0; i < 2; i++) {
+    assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5\r\nContent-Length: 1', 'GET').keepAliveTimeout, 5000)
+    assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nKeep-Alive: max=100, Timeout = 30\r\nContent-Length: 1', 'GET').keepAliveTimeout, 30000)
+    assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nKeep-Alive: max=100\r\nContent-Length: 1', 'GET').keepAliveTimeout, 0)
+  }
   assert.equal(parseResponseHead('HTTP/1.1 200', 'GET').status, 200)
   assert.throws(() => parseResponseHead('HTTP/1.1 200 OK\r\n folded: x', 'GET'), /header name/)
 })
@@ -249,4 +261,32 @@ test("client: 'undici' still carries http targets through undici; other values a
   cleanup.push(() => e.close())
   assert.equal((await request(`${e.url}/`)).body, 'via undici')
   assert.throws(() => createUpstreamPools({ app: { targets: [up.address], client: 'curl' } }, { env: {} }), /edge\.upstreams\.app\.client/)
+})
+
+test('a request head that would be corrupted (CR/LF or a control in a value, a bad name) is refused with 400 and never sent', async () => {
+  const up = await rawUpstream((sock) => { sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok') })
+  const pools = createUpstreamPools({ app: { targets: [up.address], maxFails: 0 } }, { startHealthChecks: false, env: {} })
+  cleanup.push(() => pools.close(false))
+  const extra: Record<string, string> = {
+    '/split': 'a\r\nx-injected: 1',
+    '/lf': 'a\nb',
+    '/nul': 'a\0b',
+  }
+  const e = await startEdge(createProxyAction(pools.get('app')!, {
+    requestHeaders: (ctx, headers) => {
+      if (ctx.path === '/name') headers['bad name'] = 'x'
+      else if (ctx.path === '/list') headers['x-list'] = ['fine', 'not\rfine']
+      else if (extra[ctx.path] !== undefined) headers['x-extra'] = extra[ctx.path]!
+      else headers['x-extra'] = 'fine\tvalue'
+    },
+  }))
+  cleanup.push(() => e.close())
+  for (const path of [...Object.keys(extra), '/name', '/list']) {
+    const r = await request(`${e.url}${path}`)
+    assert.equal(r.status, 400, path)
+  }
+  assert.equal(up.heads.length, 0)
+  const ok = await request(`${e.url}/ok`)
+  assert.equal(ok.status, 200)
+  assert.match(up.heads[0]!, /\r\nx-extra: fine\tvalue\r\n/)
 })

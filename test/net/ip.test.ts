@@ -9,6 +9,11 @@ test('addresses normalise: IPv4-mapped IPv6 is IPv4, IPv6 is compressed and lowe
   assert.equal(normalizeIp('fe80::1%eth0'), 'fe80::1')
   assert.equal(normalizeIp('1:0:0:2:0:0:0:3'), '1:0:0:2::3')
   for (const bad of ['', '256.1.1.1', '1.2.3', 'example.com', '1.2.3.04a', ':::1']) assert.equal(normalizeIp(bad), undefined, bad)
+  // Canonical IPv4 comes back as is; other spellings of it are parsed into the canonical one.
+  for (const ok of ['0.0.0.0', '1.2.3.4', '10.0.0.1', '255.255.255.255', '192.168.100.200']) assert.equal(normalizeIp(ok), ok)
+  assert.equal(normalizeIp('010.001.0.9'), '10.1.0.9')
+  assert.equal(normalizeIp(' 1.2.3.4 '), '1.2.3.4')
+  for (const bad of ['1.2.3.4.5', '1..2.3', '.1.2.3', '1.2.3.', '1.2.3.256', '1.2.3.1000', '1.2.3.-4', '1.2.3.4a']) assert.equal(normalizeIp(bad), undefined, bad)
 })
 
 test('CIDR sets match v4 and v6 ranges and reject bad entries', () => {

@@ -67,6 +67,7 @@ export class ProxyPools {
         forwardedFor: spec.forwardedFor as 'append' | 'replace' | undefined,
         tunnelIdleTimeout: spec.tunnelIdleTimeout as number | undefined,
         cache: spec.cache === true && this.#cache ? this.#cache : undefined,
+        responseFilters: { compress: b.compress },
       })
     }
   }

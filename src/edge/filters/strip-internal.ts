@@ -15,3 +15,14 @@ export function stripInternalHeaders(ctx: EdgeContext): void {
     }
   })
 }
+
+/**
+ * The same for an action that holds the upstream's head as an object before anything is set on
+ * the response (the proxy's client sink): one lookup, and no writeHead hook.
+ */
+export function stripInternalFrom(ctx: EdgeContext, headers: Record<string, unknown>): void {
+  const v = headers[AUTH_FAILURE_HEADER]
+  if (v === undefined) return
+  ctx.notes.authFailure = Array.isArray(v) ? v.join(', ') : String(v)
+  delete headers[AUTH_FAILURE_HEADER]
+}

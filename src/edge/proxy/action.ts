@@ -6,7 +6,7 @@ import type { EdgeAction, EdgeContext } from '../context.ts'
 import type { UpstreamPool } from '../upstream/pool.ts'
 import type { Upstream } from '../upstream/upstream.ts'
 import { hasRequestBody } from './body-relay.ts'
-import { ClientSink, type HeadDecorator } from './client-sink.ts'
+import { ClientSink, type HeadDecorator, type SinkFilters } from './client-sink.ts'
 import { sendError } from './error-pages.ts'
 import { ForwardJob, type ForwardOutcome, type OutboundRequest, type ResponseSink } from './forward.ts'
 import { requestHost, upstreamRequestHeaders, type ForwardHeaderOptions } from './headers.ts'
@@ -38,6 +38,13 @@ export interface ProxyOptions {
   cache?: ProxyCache
   /** Close an upgraded (WebSocket) tunnel idle this long in both directions (ms; default 0 = never). */
   tunnelIdleTimeout?: number
+  /**
+   * The generation's response filters (compress: null when compression is off). Given, and without
+   * `cache`, the action applies them itself once the upstream's head is known — compression only
+   * when that head qualifies, internal headers dropped while copying it — so the engine installs
+   * no writeHead hook for them. A cache writes heads of its own, so with one the engine's filters stay.
+   */
+  responseFilters?: SinkFilters
 }
 
 export interface ProxyAction extends EdgeAction {
@@ -72,9 +79,11 @@ export function createProxyAction(pool: UpstreamPool, options: ProxyOptions = {}
     }
   }
 
-  function clientSink(ctx: EdgeContext, extra?: HeadDecorator): ClientSink {
+  const filters = options.cache ? undefined : options.responseFilters
+
+  function clientSink(ctx: EdgeContext, extra?: HeadDecorator, own?: SinkFilters): ClientSink {
     const sticky = pool.settings.sticky.enabled
-    if (!sticky) return new ClientSink(ctx, extra)
+    if (!sticky) return new ClientSink(ctx, extra, own)
     const current = stickyTarget(pool, ctx)
     return new ClientSink(ctx, (headers: OutgoingHttpHeaders, u: Upstream | undefined, status: number) => {
       if (u) {
@@ -82,7 +91,7 @@ export function createProxyAction(pool: UpstreamPool, options: ProxyOptions = {}
         if (cookie) appendSetCookie(headers, cookie)
       }
       extra?.(headers, u, status)
-    })
+    }, own)
   }
 
   function note(ctx: EdgeContext, job: ForwardJob, o: ForwardOutcome): void {
@@ -106,13 +115,13 @@ export function createProxyAction(pool: UpstreamPool, options: ProxyOptions = {}
     return { job, done }
   }
 
-  const origin: Origin = { forward, clientSink, sendError }
+  const origin: Origin = { forward, clientSink: (ctx, extra) => clientSink(ctx, extra), sendError }
 
   // Without a cache: callbacks instead of promises, one request's worth of objects and no more.
   function handle(ctx: EdgeContext): Promise<void> | void {
     const out = outbound(ctx)
     if (options.cache) return options.cache.handle(ctx, out, origin)
-    const job = newJob(ctx, out, clientSink(ctx))
+    const job = newJob(ctx, out, clientSink(ctx, undefined, filters))
     const res = ctx.res
     res.on('close', () => { if (!res.writableFinished) job.abort() })
     job.start((o) => {
@@ -129,6 +138,8 @@ export function createProxyAction(pool: UpstreamPool, options: ProxyOptions = {}
   return {
     kind: 'proxy',
     pool,
+    compresses: filters !== undefined,
+    stripsInternal: filters !== undefined,
     handle,
     upgrade: (ctx, socket, head) => proxyUpgrade(pool, headerOpts, ctx, socket, head, options.tunnelIdleTimeout ?? 0),
     async close() {

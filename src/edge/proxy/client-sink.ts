@@ -1,6 +1,8 @@
 // The common response sink: the upstream's response written to the client with backpressure.
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { EdgeContext } from '../context.ts'
+import type { CompressionFilter } from '../filters/compress.ts'
+import { stripInternalFrom } from '../filters/strip-internal.ts'
 import type { Upstream } from '../upstream/upstream.ts'
 import type { Resumable, ResponseSink } from './forward.ts'
 import { copyResponseHeaders, downstreamResponseHeaders } from './headers.ts'
@@ -8,18 +10,28 @@ import { copyResponseHeaders, downstreamResponseHeaders } from './headers.ts'
 /** Last changes to response headers before they are written (sticky cookie, X-Cache). */
 export type HeadDecorator = (headers: OutgoingHttpHeaders, upstream: Upstream | undefined, status: number) => void
 
+/**
+ * The response filters a sink applies itself, at the head, when the proxy action owns them (no
+ * response cache): the engine then installs no writeHead hook for them.
+ */
+export interface SinkFilters {
+  compress: CompressionFilter | null
+}
+
 export class ClientSink implements ResponseSink {
   readonly ctx: EdgeContext
   #res: ServerResponse
   #decorate: HeadDecorator | undefined
+  #filters: SinkFilters | undefined
   /** Body bytes still to come by the upstream's Content-Length (-1 = unknown). */
   #left = -1
 
-  constructor(ctx: EdgeContext, decorate?: HeadDecorator) {
+  constructor(ctx: EdgeContext, decorate?: HeadDecorator, filters?: SinkFilters) {
     this.ctx = ctx
     // The HTTP/2 compatibility response has the same surface for what is used here.
     this.#res = ctx.res as ServerResponse
     this.#decorate = decorate
+    this.#filters = filters
   }
 
   start(status: number, raw: OutgoingHttpHeaders, upstream: Upstream): void {
@@ -27,10 +39,13 @@ export class ClientSink implements ResponseSink {
     const cl = raw['content-length']
     if (typeof cl === 'string') this.#left = Number(cl)
     const res = this.#res
+    const filters = this.#filters
+    if (filters !== undefined) stripInternalFrom(this.ctx, raw)
     if (this.#decorate === undefined) {
       // The common case: the upstream's headers go straight into the response, hop-by-hop ones left out.
       if (res.destroyed) return
       copyResponseHeaders(raw as Record<string, string | string[] | undefined>, res)
+      if (filters !== undefined && filters.compress !== null) filters.compress.atHead(this.ctx, status)
       res.writeHead(status)
       return
     }
@@ -38,6 +53,13 @@ export class ClientSink implements ResponseSink {
     this.#decorate(headers, upstream, status)
     // The client is gone: nothing to write (the action's close handler aborts the upstream).
     if (res.destroyed) return
+    if (filters !== undefined && filters.compress !== null) {
+      // The filter reads the head from the response: set it there first.
+      copyResponseHeaders(headers as Record<string, string | string[] | undefined>, res)
+      filters.compress.atHead(this.ctx, status)
+      res.writeHead(status)
+      return
+    }
     res.writeHead(status, headers)
   }
 

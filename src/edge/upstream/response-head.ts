@@ -35,6 +35,23 @@ const BAD_BYTES = /[\0-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/
  */
 const knownNames = new Map<string, string>()
 const DIGITS = /^\d{1,15}$/
+/**
+ * `Keep-Alive` values → their timeout in ms: an upstream sends the same value on every response
+ * (node: `timeout=5`), so the regex runs once per distinct value (bounded; short values only).
+ */
+const keepAliveTimeouts = new Map<string, number>()
+
+function keepAliveTimeoutOf(value: string): number {
+  let ms = keepAliveTimeouts.get(value)
+  if (ms !== undefined) return ms
+  const m = /timeout\s*=\s*(\d+)/i.exec(value)
+  ms = m ? Number(m[1]) * 1000 : 0
+  if (value.length <= 64) {
+    if (keepAliveTimeouts.size >= 64) keepAliveTimeouts.clear()
+    keepAliveTimeouts.set(value, ms)
+  }
+  return ms
+}
 
 function bad(what: string): never {
   throw new ResponseHeadError(`malformed upstream response: ${what}`)
@@ -102,7 +119,10 @@ export function parseResponseHead(head: string, method: string): ResponseHead {
 
   const http10 = minor === 48
   let keepAlive = http10 ? false : true
-  if (connection !== undefined) {
+  if (connection === 'keep-alive') {
+    // What node and most servers send: no lower-casing or token search.
+    keepAlive = true
+  } else if (connection !== undefined) {
     const c = connection.toLowerCase()
     if (c.includes('close')) keepAlive = false
     else if (http10 && c.includes('keep-alive')) keepAlive = true
@@ -116,8 +136,7 @@ export function parseResponseHead(head: string, method: string): ResponseHead {
     // Both framings at once is how responses get smuggled: refuse rather than pick one.
     if (contentLength !== undefined) bad('both Transfer-Encoding and Content-Length')
     if (http10) bad('Transfer-Encoding on HTTP/1.0')
-    const te = transferEncoding.toLowerCase()
-    if (/(?:^|,)\s*chunked\s*$/.test(te)) framing = 'chunked'
+    if (transferEncoding === 'chunked' || /(?:^|,)\s*chunked\s*$/.test(transferEncoding.toLowerCase())) framing = 'chunked'
     else {
       // Not ending in chunked: the body runs to the close (RFC 9112 §6.3 item 4, responses).
       framing = 'close'
@@ -132,11 +151,7 @@ export function parseResponseHead(head: string, method: string): ResponseHead {
     keepAlive = false
   }
 
-  let keepAliveTimeout = 0
-  if (keepAliveHeader !== undefined) {
-    const m = /timeout\s*=\s*(\d+)/i.exec(keepAliveHeader)
-    if (m) keepAliveTimeout = Number(m[1]) * 1000
-  }
+  const keepAliveTimeout = keepAliveHeader === undefined ? 0 : keepAliveTimeoutOf(keepAliveHeader)
   return { status, http10, headers, framing, length, keepAlive, keepAliveTimeout }
 }
 
