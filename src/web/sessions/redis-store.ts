@@ -9,6 +9,12 @@ export interface RedisSessionStoreOptions {
   prefix?: string
 }
 
+// The stored record, unless it is garbled or past its absolute expiry.
+function live(v: string | null): SessionRecord | null {
+  const r = v === null ? null : decodeRecord(v)
+  return r && r.expiresAt > Date.now() ? r : null
+}
+
 /** @example new RedisSessionStore({ url: process.env.REDIS_URL, prefix: 'shop:session:' }) */
 export class RedisSessionStore implements SessionStore {
   readonly kind = 'redis'
@@ -23,12 +29,10 @@ export class RedisSessionStore implements SessionStore {
     this.#prefix = opts.prefix ?? 'causeway:session:'
   }
 
-  async load(cookie: string): Promise<SessionRecord | null> {
-    if (!SESSION_KEY_RE.test(cookie)) return null
+  load(cookie: string): Promise<SessionRecord | null> {
+    if (!SESSION_KEY_RE.test(cookie)) return Promise.resolve(null)
     this.#corkForTick()
-    const v = await this.client.get(this.#prefix + cookie)
-    const r = v === null ? null : decodeRecord(v)
-    return r && r.expiresAt > Date.now() ? r : null
+    return this.client.get(this.#prefix + cookie).then(live)
   }
 
   async save(cookie: string | undefined, record: SessionRecord): Promise<string> {
