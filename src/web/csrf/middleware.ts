@@ -134,13 +134,13 @@ export const csrfMiddleware: Middleware = {
       return next(req).then((res) => respond(req, st, res))
     }
   },
-  async view(req, view) {
+  // Not async: a safe method (nothing to check) answers synchronously, without a promise.
+  view(req, view) {
     const st = (req.state as Record<symbol, CsrfState | undefined>)[CSRF]
     if (!st) return
     if ((view as unknown as Record<symbol, unknown>)[CSRF_ENSURE_COOKIE]) getCsrfToken(req)
     if (SAFE.has(req.method) || isCsrfExempt(view)) return
-    const reason = await rejectReason(req, st)
-    if (reason !== undefined) return failurePage(req, reason, req.app.settings.CSRF_FAILURE_TEMPLATE)
+    return rejectReason(req, st).then((reason) => (reason === undefined ? undefined : failurePage(req, reason, req.app.settings.CSRF_FAILURE_TEMPLATE)))
   },
 }
 
