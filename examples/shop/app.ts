@@ -8,7 +8,8 @@ import {
   messageMiddleware, gzipMiddleware, conditionalGetMiddleware, xFrameOptionsMiddleware, journeyWhoamiView, RedisSessionStore,
 } from 'causeway/web'
 import { setup, closeAll } from 'causeway/db'
-import { PROJECT_DIR, dataDir, databaseUrl, secretKey } from './local.ts'
+import { PROJECT_DIR, dataDir, secretKey } from './local.ts'
+import config from './causeway.config.ts'
 import { productList, productDetail, cartAdd, cartDetail } from './views.ts'
 
 const STATIC_ROOT = join(dataDir(), 'static')
@@ -51,7 +52,8 @@ export default createApp({
     LOGOUT_REDIRECT_URL: '/',
   },
   root: PROJECT_DIR,
-  onReady: () => { setup({ url: databaseUrl() }, PROJECT_DIR) },
+  // The config's db section (url from DATABASE_URL, pipeline), as `causeway migrate` reads it.
+  onReady: () => { setup(config.db, PROJECT_DIR) },
   onClose: async () => {
     await redisSessions?.close()
     await closeAll()

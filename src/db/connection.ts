@@ -269,11 +269,22 @@ class PipelinedClient {
   execute(q: PgStatementQuery): Promise<PgStatementQuery> {
     if (this.inflight++ === 0) this.client.ref()
     if (!this.#corked) this.#cork()
-    return executeOn(this.client, q).then(this.#executed, this.#failed)
-  }
-  readonly #executed = (q: PgStatementQuery): PgStatementQuery => {
-    this.#settled()
-    return q
+    // The in-flight count is settled in pg's callback itself: one promise per statement, not two.
+    return new Promise((resolve, reject) => {
+      q.callback = (err, done) => {
+        q.callback = undefined // answered once, whatever else pg reports for this statement
+        this.#settled()
+        if (err) reject(err)
+        else resolve(done!)
+      }
+      try {
+        this.client.query(q as unknown as pg.Submittable)
+      } catch (e) {
+        q.callback = undefined
+        this.#settled()
+        reject(e)
+      }
+    })
   }
   /** Closes the connection; held open (ref'd) until the server has seen the Terminate. */
   end(): Promise<void> {

@@ -229,8 +229,23 @@ export class QuerySet<M extends AnyModel, R = Row<M>> implements PromiseLike<R[]
    * MultipleObjectsReturned.
    * @example const p = await Product.objects.get({ slug: 'wireless-headphones' })
    */
-  async get(cond?: Lookup<M> | WhereNode): Promise<R> {
-    const hot = cond ? this.#hotGet(cond) : undefined
+  get(cond?: Lookup<M> | WhereNode): Promise<R> {
+    let hot: Query | undefined
+    try {
+      hot = cond ? this.#hotGet(cond) : undefined
+      // The hot path (the cached statement, nothing to prefetch): one `then` on the statement
+      // instead of two async frames, each a promise and a resumption per call.
+      if (hot && this.#s.prefetch.length === 0) {
+        const ex = currentExecutor()
+        return ex.query(hot, true).then((raw) => this.#one(readRows(this.meta, this.#s, ex, raw, NO_RELATED, NO_FIELDS) as R[], cond))
+      }
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    return this.#get(cond, hot)
+  }
+
+  async #get(cond: Lookup<M> | WhereNode | undefined, hot: Query | undefined): Promise<R> {
     let rows: R[]
     if (hot) rows = await this.#fetch(MAX_GET_RESULTS, hot)
     else {
@@ -238,6 +253,10 @@ export class QuerySet<M extends AnyModel, R = Row<M>> implements PromiseLike<R[]
       const base = this.#s.limit === null && !this.#s.offset ? this.orderBy() : this
       rows = await (cond ? base.filter(cond) : base).#fetch(MAX_GET_RESULTS)
     }
+    return this.#one(rows, cond)
+  }
+
+  #one(rows: R[], cond: Lookup<M> | WhereNode | undefined): R {
     if (rows.length === 1) return rows[0]!
     if (rows.length === 0) throw new DoesNotExist(this.meta.label, cond ?? describeWhere(this.#s.where))
     throw new MultipleObjectsReturned(this.meta.label, rows.length, cond ?? describeWhere(this.#s.where))

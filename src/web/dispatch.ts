@@ -92,7 +92,9 @@ export function makeDispatch(urls: Resolver, hooks: DispatchHooks, settings: { A
       const { viewHooks, exceptionHooks } = hooks
       for (let i = 0; i < viewHooks.length; i++) {
         const hook = viewHooks[i]!
-        const early = await (traced ? traceHook('view', hooks.viewHookNames?.[i] ?? 'anonymous', () => hook(req, r.view, r.params)) : hook(req, r.view, r.params))
+        const h = traced ? traceHook('view', hooks.viewHookNames?.[i] ?? 'anonymous', () => hook(req, r.view, r.params)) : hook(req, r.view, r.params)
+        // A hook that answered synchronously (most do, for most requests) is not awaited.
+        const early = h === undefined || h === null || isResponse(h) ? h : await h
         if (early) return early
       }
       try {

@@ -79,6 +79,13 @@ const CSRF_TOKEN_PROPERTY: PropertyDescriptor = {
   enumerable: false,
 }
 
+/** CSRF_USE_SESSIONS: the secret is kept in the session (when it changed). */
+async function saveToSession(req: HttpRequest, secret: string, res: HttpResponse): Promise<HttpResponse> {
+  const session = maybeSession(req)!
+  if ((await session.get(SESSION_KEY)) !== secret) await session.set(SESSION_KEY, secret)
+  return res
+}
+
 /**
  * @example createApp({ urls, middleware: [sessionMiddleware, csrfMiddleware, authenticationMiddleware] })
  * // in a template: <form method="post">{{ csrfInput }}…</form>
@@ -93,45 +100,47 @@ export const csrfMiddleware: Middleware = {
       ...cookieOptionsFromSettings(settings, 'CSRF'),
       ...(settings.CSRF_COOKIE_AGE > 0 && { maxAge: settings.CSRF_COOKIE_AGE }),
     }
-    return async (req: HttpRequest) => {
-      const st: CsrfState = { secret: undefined, needsUpdate: false }
-      ;(req.state as Record<symbol, CsrfState>)[CSRF] = st
-      if (useSessions) {
-        const session = maybeSession(req)
-        if (!session) throw new Error('CSRF_USE_SESSIONS needs the session middleware above the CSRF middleware')
-        // Only safe to read lazily for unsafe requests; a GET reads it when the page uses a token.
-        if (!SAFE.has(req.method) || session.incoming !== undefined) st.secret = normalizeSecret(await session.get<string>(SESSION_KEY))
-      } else {
-        const raw = req.cookies[cookieName]
-        st.secret = normalizeSecret(raw)
-        // A masked token stored as the cookie (older clients): send back the plain secret.
-        if (st.secret !== undefined && st.secret !== raw) st.fresh = true
-      }
-      // Lazy: a page that never outputs the token does not set the cookie.
-      Object.defineProperty(req.state, 'csrfToken', CSRF_TOKEN_PROPERTY)
-      const res = await next(req)
+    // The response phase: a new or rotated secret goes out (the session path is async).
+    const respond = (req: HttpRequest, st: CsrfState, res: HttpResponse): HttpResponse | Promise<HttpResponse> => {
       if (!st.needsUpdate || st.secret === undefined) return res
-      if (useSessions) {
-        const session = maybeSession(req)!
-        if ((await session.get(SESSION_KEY)) !== st.secret) await session.set(SESSION_KEY, st.secret)
-      } else {
-        // Django 4.1+: only a new or rotated secret is sent; the client keeps the one it has.
-        if (st.fresh) res.setCookie(cookieName, st.secret, cookie)
-        const v = res.getHeader('vary')
-        const vs = Array.isArray(v) ? v.join(', ') : v
-        if (!vs) res.setHeader('vary', 'Cookie')
-        else if (!/(^|,)\s*cookie\s*(,|$)/i.test(vs)) res.setHeader('vary', `${vs}, Cookie`)
-      }
+      if (useSessions) return saveToSession(req, st.secret, res)
+      // Django 4.1+: only a new or rotated secret is sent; the client keeps the one it has.
+      if (st.fresh) res.setCookie(cookieName, st.secret, cookie)
+      const v = res.getHeader('vary')
+      const vs = Array.isArray(v) ? v.join(', ') : v
+      if (!vs) res.setHeader('vary', 'Cookie')
+      else if (!/(^|,)\s*cookie\s*(,|$)/i.test(vs)) res.setHeader('vary', `${vs}, Cookie`)
       return res
     }
+    const withSessions = async (req: HttpRequest, st: CsrfState): Promise<HttpResponse> => {
+      const session = maybeSession(req)
+      if (!session) throw new Error('CSRF_USE_SESSIONS needs the session middleware above the CSRF middleware')
+      // Only safe to read lazily for unsafe requests; a GET reads it when the page uses a token.
+      if (!SAFE.has(req.method) || session.incoming !== undefined) st.secret = normalizeSecret(await session.get<string>(SESSION_KEY))
+      Object.defineProperty(req.state, 'csrfToken', CSRF_TOKEN_PROPERTY)
+      return respond(req, st, await next(req))
+    }
+    // Not async for the cookie store: one `then` per request (see securityMiddleware).
+    return (req: HttpRequest) => {
+      const st: CsrfState = { secret: undefined, needsUpdate: false }
+      ;(req.state as Record<symbol, CsrfState>)[CSRF] = st
+      if (useSessions) return withSessions(req, st)
+      const raw = req.cookies[cookieName]
+      st.secret = normalizeSecret(raw)
+      // A masked token stored as the cookie (older clients): send back the plain secret.
+      if (st.secret !== undefined && st.secret !== raw) st.fresh = true
+      // Lazy: a page that never outputs the token does not set the cookie.
+      Object.defineProperty(req.state, 'csrfToken', CSRF_TOKEN_PROPERTY)
+      return next(req).then((res) => respond(req, st, res))
+    }
   },
-  async view(req, view) {
+  // Not async: a safe method (nothing to check) answers synchronously, without a promise.
+  view(req, view) {
     const st = (req.state as Record<symbol, CsrfState | undefined>)[CSRF]
     if (!st) return
     if ((view as unknown as Record<symbol, unknown>)[CSRF_ENSURE_COOKIE]) getCsrfToken(req)
     if (SAFE.has(req.method) || isCsrfExempt(view)) return
-    const reason = await rejectReason(req, st)
-    if (reason !== undefined) return failurePage(req, reason, req.app.settings.CSRF_FAILURE_TEMPLATE)
+    return rejectReason(req, st).then((reason) => (reason === undefined ? undefined : failurePage(req, reason, req.app.settings.CSRF_FAILURE_TEMPLATE)))
   },
 }
 

@@ -3,6 +3,7 @@
 import type { Middleware } from '../types.ts'
 import type { WebSettings } from '../settings.ts'
 import type { HttpRequest } from '../request.ts'
+import type { HttpResponse } from '../response.ts'
 import type { SettingsTable } from '../../settings-table.ts'
 import { maybeSession } from '../sessions/session.ts'
 import { MessageStore, decodeMessages, type Message } from './messages.ts'
@@ -46,12 +47,8 @@ export const messageMiddleware: Middleware = {
     const cookieName: string = settings.MESSAGE_COOKIE_NAME
     const minLevel: number = settings.MESSAGE_LEVEL
     const secure = !!settings.SESSION_COOKIE_SECURE
-    return async (req: HttpRequest) => {
-      const store = new MessageStore(() => loadMessages(req, useSession, cookieName), minLevel)
-      req.state.messages = store
-      req.state.loadMessages = () => store.loadNow()
-      const res = await next(req)
-      if (!store.added && !store.used) return res
+    // The common case (no message added or read) answers in the `then`; the rest is async.
+    const save = async (req: HttpRequest, store: MessageStore, res: HttpResponse): Promise<HttpResponse> => {
       if (store.added && !store.loadedOnce) await store.load() // keep the older unread ones too
       const left = store.remaining()
       if (useSession) {
@@ -73,6 +70,12 @@ export const messageMiddleware: Middleware = {
       }
       res.setSignedCookie(req, cookieName, encoded, { salt: COOKIE_SALT, secure, sameSite: 'Lax' })
       return res
+    }
+    return (req: HttpRequest) => {
+      const store = new MessageStore(() => loadMessages(req, useSession, cookieName), minLevel)
+      req.state.messages = store
+      req.state.loadMessages = () => store.loadNow()
+      return next(req).then((res) => (!store.added && !store.used ? res : save(req, store, res)))
     }
   },
 }

@@ -48,28 +48,31 @@ function wwwRedirect(req: HttpRequest): HttpResponse | undefined {
  * @example
  * createApp({ urls, middleware: [commonMiddleware], settings: { DISALLOWED_USER_AGENTS: ['^BadBot'] } })
  */
+// Set here (not only by the writer) so middleware above can read it, as in Django.
+function setContentLength(res: HttpResponse): HttpResponse {
+  const body = res.body
+  if (res.headers['content-length'] === undefined && res.status !== 204 && res.status !== 304) {
+    if (typeof body === 'string') res.headers['content-length'] = String(Buffer.byteLength(body))
+    else if (body instanceof Uint8Array) res.headers['content-length'] = String(body.byteLength)
+  }
+  return res
+}
+
 export const commonMiddleware: Middleware = {
   name: 'common',
   settings: commonSettingsTable,
   wrap(next, settings) {
     const agents = compileAgents(settings.DISALLOWED_USER_AGENTS ?? [])
     const prependWww = settings.PREPEND_WWW === true
-    return async (req) => {
+    return (req) => {
       if (agents !== undefined && agents.test(req.header('user-agent') ?? '')) {
-        return new HttpResponse('Forbidden user agent', { status: 403 }, 'text/plain; charset=utf-8')
+        return Promise.resolve(new HttpResponse('Forbidden user agent', { status: 403 }, 'text/plain; charset=utf-8'))
       }
       if (prependWww) {
         const r = wwwRedirect(req)
-        if (r) return r
+        if (r) return Promise.resolve(r)
       }
-      const res = await next(req)
-      // Set here (not only by the writer) so middleware above can read it, as in Django.
-      const body = res.body
-      if (res.headers['content-length'] === undefined && res.status !== 204 && res.status !== 304) {
-        if (typeof body === 'string') res.headers['content-length'] = String(Buffer.byteLength(body))
-        else if (body instanceof Uint8Array) res.headers['content-length'] = String(body.byteLength)
-      }
-      return res
+      return next(req).then(setContentLength)
     }
   },
 }

@@ -113,26 +113,28 @@ function noStore(res: HttpResponse): boolean {
  */
 export const conditionalGetMiddleware: Middleware = {
   name: 'conditionalGet',
-  wrap: (next) => async (req) => {
-    const res = await next(req)
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || res.status !== 200) return res
-    const body = res.body
-    if (res.headers['etag'] === undefined && (typeof body === 'string' || body instanceof Uint8Array) && !noStore(res)) {
-      // The body is encoded to UTF-8 once, here, and kept as bytes: the hash, the Content-Length,
-      // gzip and the socket would otherwise each encode (or measure) the string again.
-      const bytes = typeof body === 'string' ? Buffer.from(body) : body
-      res.body = bytes
-      res.headers['etag'] = bodyEtag(bytes)
-    }
-    const etag = res.headers['etag']
-    const lm = res.headers['last-modified']
-    const lastModified = typeof lm === 'string' ? Date.parse(lm) : NaN
-    if (etag === undefined && Number.isNaN(lastModified)) return res
-    return evaluatePreconditions(req, {
-      etag: typeof etag === 'string' ? etag : undefined,
-      lastModified: Number.isNaN(lastModified) ? undefined : lastModified,
-    }, res) ?? res
-  },
+  wrap: (next) => (req) => next(req).then((res) => conditionalResponse(req, res)),
+}
+
+/** The response phase: ETag for an in-memory 200, then 304/412 by the request's preconditions. */
+function conditionalResponse(req: HttpRequest, res: HttpResponse): HttpResponse {
+  if ((req.method !== 'GET' && req.method !== 'HEAD') || res.status !== 200) return res
+  const body = res.body
+  if (res.headers['etag'] === undefined && (typeof body === 'string' || body instanceof Uint8Array) && !noStore(res)) {
+    // The body is encoded to UTF-8 once, here, and kept as bytes: the hash, the Content-Length,
+    // gzip and the socket would otherwise each encode (or measure) the string again.
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body
+    res.body = bytes
+    res.headers['etag'] = bodyEtag(bytes)
+  }
+  const etag = res.headers['etag']
+  const lm = res.headers['last-modified']
+  const lastModified = typeof lm === 'string' ? Date.parse(lm) : NaN
+  if (etag === undefined && Number.isNaN(lastModified)) return res
+  return evaluatePreconditions(req, {
+    etag: typeof etag === 'string' ? etag : undefined,
+    lastModified: Number.isNaN(lastModified) ? undefined : lastModified,
+  }, res) ?? res
 }
 
 export interface ConditionOptions<P> {

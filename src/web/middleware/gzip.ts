@@ -167,6 +167,6 @@ export const gzipMiddleware: Middleware = {
       quality: settings.BROTLI_QUALITY ?? 4,
       brotli: settings.BROTLI_ENABLED ?? true,
     }
-    return async (req) => compressResponse(req, await next(req), o)
+    return (req) => next(req).then((res) => compressResponse(req, res, o))
   },
 }

@@ -75,22 +75,26 @@ export const securityMiddleware: Middleware = {
     const nosniff: boolean = settings.SECURE_CONTENT_TYPE_NOSNIFF
     const referrer: string = settings.SECURE_REFERRER_POLICY
     const coop: string = settings.SECURE_CROSS_ORIGIN_OPENER_POLICY
-    return async (req) => {
+    const headers = (res: HttpResponse, req: HttpRequest): HttpResponse => {
+      if (hsts && req.isSecure && !res.hasHeader('strict-transport-security')) res.setHeader('strict-transport-security', hsts)
+      if (nosniff && !res.hasHeader('x-content-type-options')) res.setHeader('x-content-type-options', 'nosniff')
+      if (referrer && !res.hasHeader('referrer-policy')) res.setHeader('referrer-policy', referrer)
+      if (coop && !res.hasHeader('cross-origin-opener-policy')) res.setHeader('cross-origin-opener-policy', coop)
+      return res
+    }
+    // Not async (here and in the other built-in middleware): one `then` per request instead of an
+    // async frame and its extra promise, which with the journey's async hooks on costs each a hook call.
+    return (req) => {
       if (proxy) proxy(req)
       if (redirect && !req.isSecure) {
         const p = req.path.replace(/^\//, '')
         if (!exempt.some((r) => r.test(p))) {
           const res = new HttpResponse('', { status: 301 })
           res.headers['location'] = `https://${sslHost || req.host}${req.fullPath.startsWith('/') ? req.fullPath : '/'}`
-          return res
+          return Promise.resolve(res)
         }
       }
-      const res = await next(req)
-      if (hsts && req.isSecure && !res.hasHeader('strict-transport-security')) res.setHeader('strict-transport-security', hsts)
-      if (nosniff && !res.hasHeader('x-content-type-options')) res.setHeader('x-content-type-options', 'nosniff')
-      if (referrer && !res.hasHeader('referrer-policy')) res.setHeader('referrer-policy', referrer)
-      if (coop && !res.hasHeader('cross-origin-opener-policy')) res.setHeader('cross-origin-opener-policy', coop)
-      return res
+      return next(req).then((res) => headers(res, req))
     }
   },
 }

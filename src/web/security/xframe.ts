@@ -26,14 +26,13 @@ export const xFrameOptionsMiddleware: Middleware = {
   settings: xFrameSettingsTable,
   wrap(next, settings) {
     const value: string = settings.X_FRAME_OPTIONS
-    return async (req: HttpRequest) => {
-      const res = await next(req)
+    return (req: HttpRequest) => next(req).then((res) => {
       if (res.hasHeader('x-frame-options')) return res
       const m = (req.state as Record<symbol, Mark | undefined>)[CHOSEN]
       if (m === 'exempt') return res
       res.setHeader('x-frame-options', m ?? value)
       return res
-    }
+    })
   },
   view(req, view) {
     const m = (view as unknown as Record<symbol, Mark | undefined>)[XFRAME]

@@ -61,12 +61,8 @@ export function createSessionMiddleware(opts: SessionMiddlewareOptions = {}): Mi
       const everyRequest: boolean = settings.SESSION_SAVE_EVERY_REQUEST
       const atBrowserClose: boolean = settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
       const cookieBase: CookieOptions = cookieOptionsFromSettings(settings, 'SESSION')
-      return async (req: HttpRequest) => {
-        let incoming: string | undefined = req.cookies[name]
-        if (incoming !== undefined && (incoming.length === 0 || incoming.length > MAX_COOKIE_LENGTH)) incoming = undefined
-        const session = new Session(store, incoming, policy)
-        req.state.session = session
-        const res = await next(req)
+      // The response phase: Vary, then the cookie (deleted, or set after a save, which is async).
+      const respond = (req: HttpRequest, session: Session, res: HttpResponse): HttpResponse | Promise<HttpResponse> => {
         if (!session.accessed) return res
         addVaryCookie(res)
         if (session.isEmpty) {
@@ -75,10 +71,19 @@ export function createSessionMiddleware(opts: SessionMiddlewareOptions = {}): Mi
           return res
         }
         if (res.status >= 500 || !session.needsSave(everyRequest)) return res
-        const value = await session.save()
-        const remaining = Math.max(0, Math.round((session.expiresAt - Date.now()) / 1000))
-        res.setCookie(name, value, atBrowserClose ? cookieBase : { ...cookieBase, maxAge: remaining })
-        return res
+        return session.save().then((value) => {
+          const remaining = Math.max(0, Math.round((session.expiresAt - Date.now()) / 1000))
+          res.setCookie(name, value, atBrowserClose ? cookieBase : { ...cookieBase, maxAge: remaining })
+          return res
+        })
+      }
+      // Not async: one `then` per request (see securityMiddleware).
+      return (req: HttpRequest) => {
+        let incoming: string | undefined = req.cookies[name]
+        if (incoming !== undefined && (incoming.length === 0 || incoming.length > MAX_COOKIE_LENGTH)) incoming = undefined
+        const session = new Session(store, incoming, policy)
+        req.state.session = session
+        return next(req).then((res) => respond(req, session, res))
       }
     },
   }

@@ -9,12 +9,19 @@ export interface RedisSessionStoreOptions {
   prefix?: string
 }
 
+// The stored record, unless it is garbled or past its absolute expiry.
+function live(v: string | null): SessionRecord | null {
+  const r = v === null ? null : decodeRecord(v)
+  return r && r.expiresAt > Date.now() ? r : null
+}
+
 /** @example new RedisSessionStore({ url: process.env.REDIS_URL, prefix: 'shop:session:' }) */
 export class RedisSessionStore implements SessionStore {
   readonly kind = 'redis'
   readonly client: Redis
   readonly #prefix: string
   readonly #owned: boolean
+  #corked = false
 
   constructor(opts: RedisSessionStoreOptions = {}) {
     this.#owned = !opts.client
@@ -22,11 +29,10 @@ export class RedisSessionStore implements SessionStore {
     this.#prefix = opts.prefix ?? 'causeway:session:'
   }
 
-  async load(cookie: string): Promise<SessionRecord | null> {
-    if (!SESSION_KEY_RE.test(cookie)) return null
-    const v = await this.client.get(this.#prefix + cookie)
-    const r = v === null ? null : decodeRecord(v)
-    return r && r.expiresAt > Date.now() ? r : null
+  load(cookie: string): Promise<SessionRecord | null> {
+    if (!SESSION_KEY_RE.test(cookie)) return Promise.resolve(null)
+    this.#corkForTick()
+    return this.client.get(this.#prefix + cookie).then(live)
   }
 
   async save(cookie: string | undefined, record: SessionRecord): Promise<string> {
@@ -50,7 +56,26 @@ export class RedisSessionStore implements SessionStore {
     return 0 // keys carry a TTL
   }
 
+  // Session reads issued in the same tick (concurrent requests whose previous step finished in one
+  // read: their database answers arrived together) leave in one write instead of one each: the
+  // socket stays corked until the next tick. Each GET is still its own command with its own reply;
+  // only the syscalls are shared. Until the client is ready, ioredis queues commands itself.
+  #corkForTick(): void {
+    if (this.#corked || this.client.status !== 'ready') return
+    const stream = this.client.stream as { cork?: () => void; uncork?: () => void; writable?: boolean } | undefined
+    if (!stream?.cork || !stream.uncork || !stream.writable) return
+    this.#corked = true
+    stream.cork()
+    process.nextTick(RedisSessionStore.#uncork, this, stream)
+  }
+
+  static #uncork(s: RedisSessionStore, stream: { uncork: () => void }): void {
+    s.#corked = false
+    stream.uncork()
+  }
+
   async close(): Promise<void> {
     if (this.#owned) this.client.disconnect()
   }
 }
+

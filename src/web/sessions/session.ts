@@ -90,9 +90,12 @@ export class Session {
     this.#record = r
   }
 
-  async get<T = unknown>(name: string): Promise<T | undefined> {
-    await this.load()
-    return this.#record!.data[name] as T | undefined
+  // Not async: a read of a loaded session is one resolved promise (auth reads two keys per request).
+  get<T = unknown>(name: string): Promise<T | undefined> {
+    const loading = this.load()
+    const r = this.#record
+    if (r !== undefined) return Promise.resolve(r.data[name] as T | undefined)
+    return loading.then(() => this.#record!.data[name] as T | undefined)
   }
 
   async has(name: string): Promise<boolean> {
