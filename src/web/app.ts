@@ -155,7 +155,12 @@ export class CausewayApp implements App {
    */
   handle(raw: IncomingMessage, res: ServerResponse): Promise<void> {
     const req = new HttpRequest(raw, this.runtime)
-    if (journeyEnabled()) return traceRequest(req, (r) => this.#serve(r, res))
+    // A request the journey decided not to record (journeySpan null) takes the plain path too.
+    if (journeyEnabled()) return traceRequest(req, (r) => (r.journeySpan ? this.#serve(r, res) : this.#serveUnrecorded(r, res)))
+    return this.#serveUnrecorded(req, res)
+  }
+
+  #serveUnrecorded(req: HttpRequest, res: ServerResponse): Promise<void> {
     const top = this.#onion.outermost
     if (top === undefined) return this.#serve(req, res)
     // run() for an unrecorded request, with the outermost layer boundary (what guard() does for
