@@ -2,7 +2,7 @@
 // runs and reports every response back to it. Delay waits and continues; reject answers with the
 // status (and Retry-After); tarpit holds the request, answers slowly, then closes the connection.
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Decision, Firewall, FirewallRequest } from '../../firewall/contract.ts'
+import type { Decision, DecisionCallback, Firewall, FirewallRequest } from '../../firewall/contract.ts'
 import type { EdgeContext } from '../context.ts'
 import { sendError } from '../errors.ts'
 
@@ -55,6 +55,17 @@ async function apply(ctx: EdgeContext, d: Decision): Promise<boolean> {
  * @example if (!(await firewallStage(firewall, ctx, freq))) return
  */
 export function firewallStage(fw: Firewall, ctx: EdgeContext, freq: FirewallRequest): boolean | Promise<boolean> {
+  if (fw.decideWith !== undefined) {
+    // The callback form: one promise per waiting request (this one) instead of a chain of them
+    // through the store, the firewall and this stage. decideWith() never calls back before it
+    // returns, so `settle` is set by the time it is called.
+    let settle: DecisionCallback | undefined
+    const now = fw.decideWith(freq, (x, e) => settle!(x, e))
+    if (now !== undefined) return now.action === 'allow' ? true : apply(ctx, now)
+    return new Promise<boolean>((resolve, reject) => {
+      settle = (x, e) => x === undefined ? reject(e) : resolve(x.action === 'allow' ? true : apply(ctx, x))
+    })
+  }
   const d = fw.decide(freq)
   // An allow (nearly every answer) resolves to `true` itself: handing the promise of the async
   // apply() to then() would cost that promise and two more microtask hops to adopt it.
