@@ -115,6 +115,8 @@ export class MemoryStore implements FirewallStore {
   }
 
   #banned(group: string, now: number): HitResult | undefined {
+    // Nearly always nobody is banned: no lookup then.
+    if (this.#bans.size === 0) return undefined
     const ban = this.#bans.get(group)
     if (!ban) return undefined
     if (ban.expires <= now) { this.#bans.delete(group); return undefined }
