@@ -231,20 +231,19 @@ export function createFirewall(config: Record<string, unknown> = {}, opts: Firew
   // The in-process store answers at once: asked directly, no callback is made for it.
   const memory = store instanceof MemoryStore ? store : undefined
 
-  /** Asks the store; `after` makes the decision from its answer. Undefined: `done` gets it later. */
+  /**
+   * Asks the store; `after` makes the decision from its answer. Undefined: `done` gets it later.
+   * `after` is the one closure a decision that waits for the store costs here: a throw in it
+   * reaches `done` as the error, never the store's loop over a batch's answers.
+   */
   function ask(input: HitInput, done: DecisionCallback, after: (r: HitResult) => Decision): Decision | undefined {
-    const settle = (x: HitResult) => {
-      let d: Decision
-      try { d = after(x) } catch (e) { done(undefined, e); return }
-      done(d)
-    }
     if (store.hitWith !== undefined) {
-      const r = store.hitWith(input, settle)
+      const r = store.hitWith(input, (x) => settle(done, after, x))
       return r === undefined ? undefined : after(r)
     }
     const r = store.hit(input)
     if (!(r instanceof Promise)) return after(r)
-    r.then(settle, (e: unknown) => done(undefined, e))
+    r.then((x) => settle(done, after, x), (e: unknown) => done(undefined, e))
     return undefined
   }
 
@@ -376,6 +375,12 @@ export function createFirewall(config: Record<string, unknown> = {}, opts: Firew
   }
   if (s.adminListen) (service as { admin: AdminServer | undefined }).admin = startAdmin(service, s.adminListen, log)
   return service
+}
+
+function settle(done: DecisionCallback, after: (r: HitResult) => Decision, r: HitResult): void {
+  let d: Decision
+  try { d = after(r) } catch (e) { done(undefined, e); return }
+  done(d)
 }
 
 function makeStore(cfg: CompiledConfig, log: LogSink): FirewallStore {

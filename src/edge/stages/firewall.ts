@@ -2,7 +2,7 @@
 // runs and reports every response back to it. Delay waits and continues; reject answers with the
 // status (and Retry-After); tarpit holds the request, answers slowly, then closes the connection.
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Decision, DecisionCallback, Firewall, FirewallRequest } from '../../firewall/contract.ts'
+import type { Decision, Firewall, FirewallRequest } from '../../firewall/contract.ts'
 import type { EdgeContext } from '../context.ts'
 import { sendError } from '../errors.ts'
 
@@ -50,6 +50,11 @@ async function apply(ctx: EdgeContext, d: Decision): Promise<boolean> {
   }
 }
 
+type Settle = (go: boolean | Promise<boolean>) => void
+// The stage's promises are made with this one executor, not a closure per request.
+const captured: { resolve: Settle | undefined; reject: ((e: unknown) => void) | undefined } = { resolve: undefined, reject: undefined }
+const capture = (resolve: Settle, reject: (e: unknown) => void): void => { captured.resolve = resolve; captured.reject = reject }
+
 /**
  * Runs the firewall for one request; resolves true when it may continue.
  * @example if (!(await firewallStage(firewall, ctx, freq))) return
@@ -58,13 +63,15 @@ export function firewallStage(fw: Firewall, ctx: EdgeContext, freq: FirewallRequ
   if (fw.decideWith !== undefined) {
     // The callback form: one promise per waiting request (this one) instead of a chain of them
     // through the store, the firewall and this stage. decideWith() never calls back before it
-    // returns, so `settle` is set by the time it is called.
-    let settle: DecisionCallback | undefined
-    const now = fw.decideWith(freq, (x, e) => settle!(x, e))
+    // returns, so `resolve` and `reject` are set by the time it is called.
+    let resolve: Settle | undefined
+    let reject: ((e: unknown) => void) | undefined
+    const now = fw.decideWith(freq, (x, e) => x === undefined ? reject!(e) : resolve!(x.action === 'allow' ? true : apply(ctx, x)))
     if (now !== undefined) return now.action === 'allow' ? true : apply(ctx, now)
-    return new Promise<boolean>((resolve, reject) => {
-      settle = (x, e) => x === undefined ? reject(e) : resolve(x.action === 'allow' ? true : apply(ctx, x))
-    })
+    const p = new Promise<boolean>(capture)
+    resolve = captured.resolve
+    reject = captured.reject
+    return p
   }
   const d = fw.decide(freq)
   // An allow (nearly every answer) resolves to `true` itself: handing the promise of the async
