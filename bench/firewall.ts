@@ -18,8 +18,13 @@
 // the process count): `edge.workers: "auto"` would give the memory store one process and Redis one
 // per core, which compares unlike things.
 //
+// On a machine with 2+ cores and `taskset`, the edges (and the proxied route's upstream) run on
+// core 0, wrk and the bench's own redis-server on core 1, as `npm run bench` pins its servers: the
+// load generator then never takes the edge's core, which steadies both req/s and CPU per request
+// (--no-pin to turn it off).
+//
 // Usage: node bin/run-ts.js bench/firewall.ts [--duration 1] [--rounds 20] [--connections 64]
-//          [--workers 1] [--redis URL] [--routes fixed,proxy] [--targets off,memory,redis] [--baseline DIR]
+//          [--workers 1] [--redis URL] [--routes fixed,proxy] [--targets off,memory,redis] [--baseline DIR] [--no-pin]
 // Without --redis the bench starts its own redis-server (and reports its CPU per request).
 // Wrap it in `flock /tmp/bench.lock` on a shared machine; one route (`--routes fixed`) keeps the
 // defaults at 60 s of load.
@@ -29,6 +34,7 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { cpus } from 'node:os'
 import { freePort, treeCpuNs } from './edge-measure.ts'
 import { USER_AGENTS, clientAddress, edgeConfig, firewallSection, writeListFiles } from './firewall-setup.ts'
 
@@ -50,6 +56,10 @@ let targetNames = opt('targets', 'off,memory,redis').split(',')
 // in the same interleaved rounds, to compare before and after.
 const baseline = opt('baseline', '')
 if (baseline) targetNames = [...targetNames, ...targetNames.filter((t) => t !== 'off').map((t) => `${t}@base`)]
+
+const pin = !args.includes('--no-pin') && cpus().length >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0
+/** `cmd args` to run on one core (taskset), or as it is when not pinning. */
+const onCore = (core: number, cmd: string, cmdArgs: string[]): [string, string[]] => (pin ? ['taskset', ['-c', String(core), cmd, ...cmdArgs]] : [cmd, cmdArgs])
 
 if (spawnSync('sh', ['-c', 'command -v wrk']).status !== 0) {
   console.error('bench/firewall: wrk is not installed')
@@ -87,7 +97,7 @@ const dir = mkdtempSync(join(tmpdir(), 'cw-bench-fw-'))
 let redisServer: ChildProcess | undefined
 if (!REDIS && targetNames.some((t) => t.startsWith('redis')) && spawnSync('sh', ['-c', 'command -v redis-server']).status === 0) {
   const port = await freePort()
-  redisServer = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] })
+  redisServer = spawn(...onCore(1, 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']), { stdio: ['ignore', 'pipe', 'ignore'] })
   await new Promise<void>((resolve) => {
     let out = ''
     redisServer!.stdout!.on('data', (b: Buffer) => { out += b; if (out.includes('Ready to accept')) resolve() })
@@ -103,7 +113,7 @@ if (targetNames.some((t) => t.startsWith('redis')) && !(await redisUp(REDIS))) {
 
 // The upstream of the proxied route: a bare node:http answering 'ok'.
 const upPort = await freePort()
-const upstream = spawn(process.execPath, ['-e', `require('http').createServer((q,r)=>{r.setHeader('content-type','text/plain');r.end('ok')}).listen(${upPort},'127.0.0.1',()=>console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] })
+const upstream = spawn(...onCore(0, process.execPath, ['-e', `require('http').createServer((q,r)=>{r.setHeader('content-type','text/plain');r.end('ok')}).listen(${upPort},'127.0.0.1',()=>console.log('up'))`]), { stdio: ['ignore', 'pipe', 'inherit'] })
 await new Promise((r) => upstream.stdout!.once('data', r))
 writeListFiles(dir)
 
@@ -116,7 +126,7 @@ async function startEdge(name: string): Promise<Target> {
   const file = join(dir, `${name.replace('@', '-')}.config.mjs`)
   writeFileSync(file, `export default ${JSON.stringify(config)}\n`)
   const bin = name.endsWith('@base') ? join(baseline, 'bin/causeway.js') : fileURLToPath(new URL('../bin/causeway.js', import.meta.url))
-  const child = spawn(process.execPath, [bin, 'edge', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } })
+  const child = spawn(...onCore(0, process.execPath, [bin, 'edge', '--config', file]), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } })
   let out = ''
   child.stdout!.on('data', (c) => { out += c })
   child.stderr!.on('data', (c) => { out += c })
@@ -148,7 +158,7 @@ end
 `)
 
 function wrk(url: string, seconds: number): { rps: number; requests: number; non2xx: number } {
-  const raw = execFileSync('wrk', ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '-s', script, url], { encoding: 'utf8' })
+  const raw = execFileSync(...onCore(1, 'wrk', ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '-s', script, url]), { encoding: 'utf8' })
   const m = /Requests\/sec:\s+([\d.]+)/.exec(raw)
   const n = /(\d+) requests in/.exec(raw)
   const bad = /Non-2xx or 3xx responses:\s+(\d+)/.exec(raw)
@@ -237,7 +247,7 @@ const costOf = (xs: number[]) => {
   const ci = medianInterval(xs)
   return `${pct(median(xs))}${ci ? ` [${pct(ci[0])}, ${pct(ci[1])}]` : ''}`
 }
-console.log(`firewall stage cost on the edge: ${connections} connections, 1,000 clients, ${workers} edge process(es) each, ${rounds} interleaved rounds of ${duration}s`)
+console.log(`firewall stage cost on the edge: ${connections} connections, 1,000 clients, ${workers} edge process(es) each, ${rounds} interleaved rounds of ${duration}s; ${pin ? 'edges on core 0, wrk and redis-server on core 1 (taskset)' : 'not pinned'}`)
 console.log('cost = median over rounds of (1 − on/off) within the round, [95% confidence interval of that median]')
 for (const r of routeNames) {
   const off = samples.get(`${r}/off`)

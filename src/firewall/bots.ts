@@ -158,6 +158,9 @@ function fingerprint(s: string): number {
   return h & 0x3fffffff
 }
 
+/** Slots of the user-agent verdict table (a power of two). */
+const AGENT_SLOTS = 2048
+
 export class BotRules {
   #s: BotSettings
   #files: WatchedFile[] = []
@@ -166,10 +169,12 @@ export class BotRules {
   #paths: Matcher[] = []
   #prefilter: Prefilter | undefined
   #malformed: RuleAction
-  // Real traffic carries few distinct user agents: remember each one's verdict (bounded). Keyed
-  // by a fingerprint, not by the string: every request's user agent is a fresh string, and a Map
-  // keyed by it would hash all of its ~100 characters each time (the largest part of check()).
-  #agentCache = new Map<number, { ua: string; verdict: Matcher | null }>()
+  // Real traffic carries few distinct user agents: remember each one's verdict. Keyed by a
+  // fingerprint, not by the string: every request's user agent is a fresh string, and a Map keyed
+  // by it would hash all of its ~100 characters each time. The fingerprint indexes a fixed table
+  // directly (bounded by construction, no Map hashing): two agents that share a slot take turns in
+  // it, still right, only slower.
+  #agentCache: ({ ua: string; verdict: Matcher | null } | undefined)[] = new Array(AGENT_SLOTS).fill(undefined)
 
   constructor(s: BotSettings, opts: { root: string; watch: WatchMode; pollInterval: number; log: (e: Record<string, unknown>) => void }) {
     this.#s = s
@@ -202,7 +207,7 @@ export class BotRules {
     this.#agents = c.agents
     this.#paths = c.paths
     this.#prefilter = c.prefilter
-    this.#agentCache = new Map()
+    this.#agentCache = new Array(AGENT_SLOTS).fill(undefined)
   }
 
   /** The first rule a request breaks, or undefined. Malformed requests are checked first. */
@@ -214,15 +219,13 @@ export class BotRules {
     const ua = req.headers['user-agent']
     if (ua && this.#agents.length) {
       const fp = fingerprint(ua)
-      const cached = this.#agentCache.get(fp)
+      const cached = this.#agentCache[fp & (AGENT_SLOTS - 1)]
       let m: Matcher | null
       if (cached !== undefined && cached.ua === ua) m = cached.verdict
       else {
         const lc = ua.toLowerCase()
         m = this.#agents.find((a) => a.re.test(lc)) ?? null
-        if (this.#agentCache.size >= 2000) this.#agentCache.clear()
-        // A fingerprint shared by two agents keeps the latest: still right, only slower.
-        this.#agentCache.set(fp, { ua, verdict: m })
+        this.#agentCache[fp & (AGENT_SLOTS - 1)] = { ua, verdict: m }
       }
       if (m) return this.#hit('bot.agent', m, `scanner user agent: ${ua.slice(0, 100)}`)
     }

@@ -2,7 +2,7 @@
 // one store round trip. Everything that can be is compiled at startup (config, CIDR sets, rule
 // regexes, zone matchers); the per-request path is flat so a span wrapper can go around decide().
 import { createHash } from 'node:crypto'
-import type { Firewall, FirewallRequest, Decision } from './contract.ts'
+import type { Firewall, FirewallRequest, Decision, DecisionCallback } from './contract.ts'
 import { compileConfig, type CompiledConfig, type CompiledZone } from './config.ts'
 import { createClientIdentifier, type ClientIdentifier } from './identity.ts'
 import { AddressList } from './lists.ts'
@@ -12,7 +12,7 @@ import { RedisStore } from './redis-store.ts'
 import { Counters, type CounterSnapshot, type Outcome } from './counters.ts'
 import { startAdmin, type AdminServer } from './admin.ts'
 import { ConfigError } from '../errors.ts'
-import { NO_ZONES, OK, type BanInfo, type FirewallStore, type HitResult, type Jail, type ZoneHit } from './store.ts'
+import { NO_ZONES, OK, type BanInfo, type FirewallStore, type HitInput, type HitResult, type Jail, type ZoneHit } from './store.ts'
 
 /**
  * Response header an app sets to report a failed login. The edge MUST remove it from the response
@@ -99,6 +99,11 @@ export function createFirewall(config: Record<string, unknown> = {}, opts: Firew
   const counters = new Counters()
   const { jails, zones: allZones } = cfg
   const dryRun = s.dryRun
+  // The settings object holds every firewall setting (a slow, dictionary-mode object in V8): the
+  // ones read per request or per connection are read once here.
+  const enabled = s.enabled
+  const logBlocks = s.logBlocks
+  const connectionsPerClient = s.connectionsPerClient
   // A dry run never changes ban state (no strikes), so switching it off starts from a clean slate;
   // bans that already exist are still reported as what would have happened.
   const limitJail: Jail | undefined = jails.rateLimit.maxRetry > 0 && !dryRun ? jails.rateLimit : undefined
@@ -168,7 +173,7 @@ export function createFirewall(config: Record<string, unknown> = {}, opts: Firew
 
   function emit(req: FirewallRequest, group: string, d: Exclude<Decision, { action: 'allow' }>, outcome: Outcome): Decision {
     counters.count(outcome, d.rule, dryRun)
-    if (s.logBlocks && d.action !== 'delay') {
+    if (logBlocks && d.action !== 'delay') {
       log({
         level: 'warn', msg: dryRun ? 'firewall would block (dry run)' : 'firewall block',
         rule: d.rule, action: d.action, status: d.status, client: req.clientAddress, group,
@@ -218,6 +223,57 @@ export function createFirewall(config: Record<string, unknown> = {}, opts: Firew
     return emit(req, group, { action: 'reject', status: bot.status, rule: bot.rule, reason: bot.reason }, 'rejected')
   }
 
+  // observe() runs for every response: the statuses that count towards a burst as a table, one
+  // indexed load instead of a Set lookup per response.
+  const burstStatus = new Uint8Array(1000)
+  for (const st of jails.statusBurst.statuses) if (st >= 0 && st < 1000) burstStatus[st] = 1
+
+  // The in-process store answers at once: asked directly, no callback is made for it.
+  const memory = store instanceof MemoryStore ? store : undefined
+
+  /**
+   * Asks the store; `after` makes the decision from its answer. Undefined: `done` gets it later.
+   * `after` is the one closure a decision that waits for the store costs here: a throw in it
+   * reaches `done` as the error, never the store's loop over a batch's answers.
+   */
+  function ask(input: HitInput, done: DecisionCallback, after: (r: HitResult) => Decision): Decision | undefined {
+    if (store.hitWith !== undefined) {
+      const r = store.hitWith(input, (x) => settle(done, after, x))
+      return r === undefined ? undefined : after(r)
+    }
+    const r = store.hit(input)
+    if (!(r instanceof Promise)) return after(r)
+    r.then((x) => settle(done, after, x), (e: unknown) => done(undefined, e))
+    return undefined
+  }
+
+  function decideWith(req: FirewallRequest, done: DecisionCallback): Decision | undefined {
+    if (!enabled) return ALLOW
+    const addr = req.clientAddress
+    const f = factsOf(addr)
+    if (f.allowed) { counters.count('allowed', 'allow-list'); return ALLOW }
+    const group = f.group
+    if (f.denied) return emit(req, group, { action: 'reject', status: s.denyStatus, rule: 'deny-list', reason: 'address is on the deny list' }, 'rejected')
+    let bot = bots?.check(req)
+    if (bot?.action === 'log') {
+      counters.count('logged', bot.rule)
+      log({ level: 'info', msg: 'firewall rule matched (log only)', rule: bot.rule, client: addr, group, method: req.method, path: req.path, reason: bot.reason })
+      bot = undefined
+    }
+    if (bot) {
+      const hit = bot
+      if (!cfg.bansEnabled) return afterBot(req, group, hit, OK)
+      const input: HitInput = { group, zones: NO_ZONES, strike: scannerJail ?? NO_SCANNER_JAIL }
+      if (memory !== undefined) return afterBot(req, group, hit, memory.hit(input))
+      return ask(input, done, (x) => afterBot(req, group, hit, x))
+    }
+    if (!needStore) { counters.allowed(); return ALLOW }
+    const zones = zonesFor(req, f)
+    const input: HitInput = { group, zones, limitJail }
+    if (memory !== undefined) return afterHit(req, group, zones, memory.hit(input))
+    return ask(input, done, (x) => afterHit(req, group, zones, x))
+  }
+
   const service: FirewallService = {
     identifier,
     store,
@@ -225,38 +281,21 @@ export function createFirewall(config: Record<string, unknown> = {}, opts: Firew
     admin: undefined,
 
     decide(req) {
-      if (!s.enabled) return ALLOW
-      const addr = req.clientAddress
-      const f = factsOf(addr)
-      if (f.allowed) { counters.count('allowed', 'allow-list'); return ALLOW }
-      const group = f.group
-      if (f.denied) return emit(req, group, { action: 'reject', status: s.denyStatus, rule: 'deny-list', reason: 'address is on the deny list' }, 'rejected')
-      let bot = bots?.check(req)
-      if (bot?.action === 'log') {
-        counters.count('logged', bot.rule)
-        log({ level: 'info', msg: 'firewall rule matched (log only)', rule: bot.rule, client: addr, group, method: req.method, path: req.path, reason: bot.reason })
-        bot = undefined
-      }
-      if (bot) {
-        const hit = bot
-        if (!cfg.bansEnabled) return afterBot(req, group, hit, OK)
-        const r = store.hit({ group, zones: NO_ZONES, strike: scannerJail ?? NO_SCANNER_JAIL })
-        return r instanceof Promise ? r.then((x) => afterBot(req, group, hit, x)) : afterBot(req, group, hit, r)
-      }
-      if (!needStore) { counters.allowed(); return ALLOW }
-      const zones = zonesFor(req, f)
-      const r = store.hit({ group, zones, limitJail })
-      // A memory store answers at once: no promise, no closure on that path.
-      return r instanceof Promise ? r.then((x) => afterHit(req, group, zones, x)) : afterHit(req, group, zones, r)
+      let settle: DecisionCallback = NOOP
+      const d = decideWith(req, (x, e) => settle(x, e))
+      if (d !== undefined) return d
+      return new Promise<Decision>((resolve, reject) => { settle = (x, e) => x !== undefined ? resolve(x) : reject(e) })
     },
 
+    decideWith,
+
     observe(req, status, headers) {
-      if (!cfg.bansEnabled || !s.enabled || dryRun) return
+      if (!cfg.bansEnabled || !enabled || dryRun) return
       // Most responses are neither a login failure nor a 401/403/404: done before any lookup.
       const flag = headers[AUTH_FAILURE_HEADER] ?? headers['X-Causeway-Auth-Failure']
       const jail = flag !== undefined && flag !== '0' && flag !== false && flag !== 'false'
         ? jails.authFailure
-        : jails.statusBurst.statuses.has(status) ? jails.statusBurst : undefined
+        : (status >= 0 && status < 1000 ? burstStatus[status] === 1 : jails.statusBurst.statuses.has(status)) ? jails.statusBurst : undefined
       if (!jail || jail.maxRetry === 0 || answered.has(req)) return
       const f = factsOf(req.clientAddress)
       if (f.allowed) return
@@ -275,8 +314,8 @@ export function createFirewall(config: Record<string, unknown> = {}, opts: Firew
     },
 
     connect(clientAddress) {
-      const limit = s.connectionsPerClient
-      if (limit === 0 || !s.enabled) return NOOP
+      const limit = connectionsPerClient
+      if (limit === 0 || !enabled) return NOOP
       const f = factsOf(clientAddress)
       if (f.allowed) return NOOP
       const group = f.group
@@ -284,7 +323,7 @@ export function createFirewall(config: Record<string, unknown> = {}, opts: Firew
       if (n >= limit) {
         const d: Decision = { action: 'reject', status: s.connectionStatus, rule: 'limit_conn', reason: `more than ${limit} connections` }
         counters.count('rejected', 'limit_conn', dryRun)
-        if (s.logBlocks) log({ level: 'warn', msg: dryRun ? 'firewall would block (dry run)' : 'firewall block', rule: 'limit_conn', action: 'reject', status: d.status, client: clientAddress, group, reason: d.reason, dryRun: dryRun || undefined })
+        if (logBlocks) log({ level: 'warn', msg: dryRun ? 'firewall would block (dry run)' : 'firewall block', rule: 'limit_conn', action: 'reject', status: d.status, client: clientAddress, group, reason: d.reason, dryRun: dryRun || undefined })
         if (!dryRun) return d
       }
       connections.set(group, n + 1)
@@ -336,6 +375,12 @@ export function createFirewall(config: Record<string, unknown> = {}, opts: Firew
   }
   if (s.adminListen) (service as { admin: AdminServer | undefined }).admin = startAdmin(service, s.adminListen, log)
   return service
+}
+
+function settle(done: DecisionCallback, after: (r: HitResult) => Decision, r: HitResult): void {
+  let d: Decision
+  try { d = after(r) } catch (e) { done(undefined, e); return }
+  done(d)
 }
 
 function makeStore(cfg: CompiledConfig, log: LogSink): FirewallStore {

@@ -104,12 +104,19 @@ export class MemoryStore implements FirewallStore {
     return delayMs > 0 ? { ...OK, delayMs, delayZone } : OK
   }
 
+  /** Always answers at once (store.ts). */
+  hitWith(input: HitInput): HitResult {
+    return this.hit(input)
+  }
+
   strikeOnly(group: string, jail: Jail): HitResult {
     const now = this.#now()
     return this.#banned(group, now) ?? this.#strike(group, jail, now)
   }
 
   #banned(group: string, now: number): HitResult | undefined {
+    // Nearly always nobody is banned: no lookup then.
+    if (this.#bans.size === 0) return undefined
     const ban = this.#bans.get(group)
     if (!ban) return undefined
     if (ban.expires <= now) { this.#bans.delete(group); return undefined }

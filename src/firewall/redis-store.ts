@@ -4,7 +4,7 @@
 import { Command, Redis, type RedisOptions } from 'ioredis'
 import { MemoryStore } from './memory-store.ts'
 import { FIREWALL_LUA } from './redis-script.ts'
-import { NO_ZONES, OK, type BanInfo, type BanPolicy, type FirewallStore, type HitInput, type HitResult, type Jail } from './store.ts'
+import { NO_ZONES, OK, type BanInfo, type BanPolicy, type FirewallStore, type HitCallback, type HitInput, type HitResult, type Jail } from './store.ts'
 
 export interface RedisStoreOptions {
   url: string
@@ -67,14 +67,28 @@ interface Batch {
   profileCount: number
   slots: number[]
   inputs: HitInput[]
-  resolvers: ((r: HitResult) => void)[]
+  /** Called with each decision's result, in order (hitWith()'s `done`, or hit()'s resolve). */
+  callbacks: HitCallback[]
 }
 
-const newBatch = (): Batch => ({ banKeys: '', bucketKeys: '', keyCount: 0, profileArgs: '', profileArgc: 0, profileCount: 0, slots: [], inputs: [], resolvers: [] })
+const newBatch = (): Batch => ({ banKeys: '', bucketKeys: '', keyCount: 0, profileArgs: '', profileArgc: 0, profileCount: 0, slots: [], inputs: [], callbacks: [] })
 
 // hit() makes its promise with this one executor instead of a closure per decision.
-let captured: (r: HitResult) => void = () => {}
-const capture = (resolve: (r: HitResult) => void): void => { captured = resolve }
+let captured: HitCallback = () => {}
+const capture = (resolve: HitCallback): void => { captured = resolve }
+
+/**
+ * What the firewall remembers per frozen zone list (the one it reuses for every request of an
+ * address): its profile, and the protocol text of its group's ban key and of its bucket keys, so
+ * that such a request finds all of them with one WeakMap lookup.
+ */
+interface ZoneListEntry {
+  jail: Jail | undefined
+  profile: Profile
+  group: string
+  banKey: string
+  bucketKeys: string
+}
 
 // A batch's EVALSHA goes to ioredis already encoded: its own command building (flattening the
 // argument array, converting and measuring every argument, concatenating the protocol text) cost
@@ -209,7 +223,7 @@ export class RedisStore implements FirewallStore {
   // …and the profile of each frozen zone list: the firewall freezes the list it reuses for every
   // request of a client (firewall.ts zonesFor), so most requests find their profile with one
   // lookup instead of walking the tree; lists built for one request are not remembered.
-  #zoneProfiles = new WeakMap<HitInput['zones'], { jail: Jail | undefined; profile: Profile }>()
+  #zoneProfiles = new WeakMap<HitInput['zones'], ZoneListEntry>()
   // Full key names (prefix + b:group, prefix + r:zone key) in protocol form, built once per group
   // and bucket rather than for every request.
   #banKeys = new Map<string, string>()
@@ -240,17 +254,38 @@ export class RedisStore implements FirewallStore {
 
   hit(input: HitInput): HitResult | Promise<HitResult> {
     if (this.#down || !this.#sha || this.#redis.status !== 'ready') return this.#fallback(input)
+    const promise = new Promise<HitResult>(capture)
+    this.#enqueue(input, captured)
+    return promise
+  }
+
+  hitWith(input: HitInput, done: HitCallback): HitResult | undefined {
+    if (this.#down || !this.#sha || this.#redis.status !== 'ready') return this.#fallback(input)
+    this.#enqueue(input, done)
+    return undefined
+  }
+
+  /** Adds a decision to the batch being collected; `done` gets its result once the reply is in. */
+  #enqueue(input: HitInput, done: HitCallback): void {
     const b = this.#batch
     const strike = input.strike !== undefined
     const zones = strike ? NO_ZONES : input.zones
+    const nz = zones.length
     let profile: Profile
+    let entry: ZoneListEntry | undefined
     if (strike) profile = this.#profile(input.strike, true, zones)
     else {
-      const known = this.#zoneProfiles.get(zones)
-      if (known !== undefined && known.jail === input.limitJail) profile = known.profile
+      entry = this.#zoneProfiles.get(zones)
+      if (entry !== undefined && entry.jail === input.limitJail) profile = entry.profile
       else {
         profile = this.#profile(input.limitJail, false, zones)
-        if (Object.isFrozen(zones)) this.#zoneProfiles.set(zones, { jail: input.limitJail, profile })
+        entry = undefined
+        if (Object.isFrozen(zones)) {
+          let bucketKeys = ''
+          for (let i = 0; i < nz; i++) bucketKeys += this.#encodedKey(this.#bucketKeys, 'r:', zones[i]!.key)
+          entry = { jail: input.limitJail, profile, group: input.group, banKey: this.#encodedKey(this.#banKeys, 'b:', input.group), bucketKeys }
+          this.#zoneProfiles.set(zones, entry)
+        }
       }
     }
     if (profile.batch !== b) {
@@ -259,20 +294,24 @@ export class RedisStore implements FirewallStore {
       b.profileArgs += profile.encoded
       b.profileArgc += profile.argc
     }
-    b.banKeys += this.#encodedKey(this.#banKeys, 'b:', input.group)
-    const nz = zones.length
-    for (let i = 0; i < nz; i++) b.bucketKeys += this.#encodedKey(this.#bucketKeys, 'r:', zones[i]!.key)
+    // The same zone list normally comes with the same group (both belong to one address); the
+    // keys' text is taken from the entry only when it does.
+    if (entry !== undefined && entry.group === input.group) {
+      b.banKeys += entry.banKey
+      b.bucketKeys += entry.bucketKeys
+    } else {
+      b.banKeys += this.#encodedKey(this.#banKeys, 'b:', input.group)
+      for (let i = 0; i < nz; i++) b.bucketKeys += this.#encodedKey(this.#bucketKeys, 'r:', zones[i]!.key)
+    }
     b.keyCount += 1 + nz
     b.slots.push(profile.slot)
     b.inputs.push(input)
-    const promise = new Promise<HitResult>(capture)
-    b.resolvers.push(captured)
+    b.callbacks.push(done)
     if (b.inputs.length >= MAX_BATCH || b.keyCount >= MAX_BATCH_KEYS) this.#flush()
     else if (!this.#flushScheduled && this.#inflight < MAX_INFLIGHT) {
       this.#flushScheduled = true
       setImmediate(this.#flushNow)
     }
-    return promise
   }
 
   strikeOnly(group: string, jail: Jail): HitResult | Promise<HitResult> {
@@ -286,7 +325,7 @@ export class RedisStore implements FirewallStore {
     this.#batch = newBatch()
     if (this.#down || this.#redis.status !== 'ready') {
       // Redis went away while this batch waited for the one before it.
-      for (let i = 0; i < n; i++) b.resolvers[i]!(this.#fallback(b.inputs[i]!))
+      for (let i = 0; i < n; i++) b.callbacks[i]!(this.#fallback(b.inputs[i]!))
       return
     }
     // EVALSHA sha numkeys KEYS… ARGV… (redis-script.ts); the sha goes in when it is sent.
@@ -299,27 +338,30 @@ export class RedisStore implements FirewallStore {
     }
     this.#inflight++
     this.#evalBatch(argc, text).finally(this.#landed).then((r) => {
-      const at = r[0]!
-      // 0: go on (OK at Redis's clock); 1 and six numbers: anything else (redis-script.ts).
+      const at = r[0] as number
+      // A flag byte per decision: '0' go on (OK at Redis's clock), '1' its six numbers follow
+      // (redis-script.ts). ioredis hands bulk strings over as Buffers.
+      const flags = r[1] as Buffer
       const ok: HitResult = { ...OK, at }
-      for (let i = 0, o = 1; i < n; i++) {
-        if (r[o] === 0) { b.resolvers[i]!(ok); o++; continue }
-        b.resolvers[i]!({ bannedMs: r[o + 1]!, freshBan: r[o + 2] === 1, limited: r[o + 3]!, retryMs: r[o + 4]!, delayMs: r[o + 5]!, delayZone: r[o + 6]!, at })
-        o += 7
+      const cbs = b.callbacks
+      for (let i = 0, o = 2; i < n; i++) {
+        if (flags[i] === 48 /* 0 */) { cbs[i]!(ok); continue }
+        cbs[i]!({ bannedMs: r[o] as number, freshBan: r[o + 1] === 1, limited: r[o + 2] as number, retryMs: r[o + 3] as number, delayMs: r[o + 4] as number, delayZone: r[o + 5] as number, at })
+        o += 6
       }
     }, (e: Error) => {
       this.#markDown(e)
-      for (let i = 0; i < n; i++) b.resolvers[i]!(this.#fallback(b.inputs[i]!))
+      for (let i = 0; i < n; i++) b.callbacks[i]!(this.#fallback(b.inputs[i]!))
     })
   }
 
   /** Sends EVALSHA with `argc` - 2 arguments after the sha, `text` in protocol form. */
-  #send(argc: number, text: string): Promise<number[]> {
+  #send(argc: number, text: string): Promise<(number | Buffer)[]> {
     const cmd = new EncodedCommand(`*${argc}\r\n$7\r\nevalsha\r\n${bulk(this.#sha!)}${text}`)
-    return this.#redis.sendCommand(cmd) as Promise<number[]>
+    return this.#redis.sendCommand(cmd) as Promise<(number | Buffer)[]>
   }
 
-  async #evalBatch(argc: number, text: string): Promise<number[]> {
+  async #evalBatch(argc: number, text: string): Promise<(number | Buffer)[]> {
     try {
       return await this.#send(argc, text)
     } catch (e) {

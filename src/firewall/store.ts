@@ -60,9 +60,19 @@ export interface BanInfo {
   reason: string
 }
 
+/** Receives a decision's result (hitWith()). */
+export type HitCallback = (r: HitResult) => void
+
 export interface FirewallStore {
   readonly kind: 'memory' | 'redis'
   hit(input: HitInput): HitResult | Promise<HitResult>
+  /**
+   * hit() without a promise: returns the result when the store has it at once, else undefined and
+   * calls `done` with it later (never before returning). The firewall's per-request path uses it
+   * when present: a promise, a then() and a microtask per decision are a large part of what a
+   * shared-store decision costs the edge.
+   */
+  hitWith?(input: HitInput, done: HitCallback): HitResult | undefined
   /** Records a strike (observe(): 401/403/404 bursts, app-reported login failures). */
   strikeOnly(group: string, jail: Jail): HitResult | Promise<HitResult>
   ban(group: string, ms: number, reason?: string): Promise<void>

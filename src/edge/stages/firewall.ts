@@ -50,11 +50,29 @@ async function apply(ctx: EdgeContext, d: Decision): Promise<boolean> {
   }
 }
 
+type Settle = (go: boolean | Promise<boolean>) => void
+// The stage's promises are made with this one executor, not a closure per request.
+const captured: { resolve: Settle | undefined; reject: ((e: unknown) => void) | undefined } = { resolve: undefined, reject: undefined }
+const capture = (resolve: Settle, reject: (e: unknown) => void): void => { captured.resolve = resolve; captured.reject = reject }
+
 /**
  * Runs the firewall for one request; resolves true when it may continue.
  * @example if (!(await firewallStage(firewall, ctx, freq))) return
  */
 export function firewallStage(fw: Firewall, ctx: EdgeContext, freq: FirewallRequest): boolean | Promise<boolean> {
+  if (fw.decideWith !== undefined) {
+    // The callback form: one promise per waiting request (this one) instead of a chain of them
+    // through the store, the firewall and this stage. decideWith() never calls back before it
+    // returns, so `resolve` and `reject` are set by the time it is called.
+    let resolve: Settle | undefined
+    let reject: ((e: unknown) => void) | undefined
+    const now = fw.decideWith(freq, (x, e) => x === undefined ? reject!(e) : resolve!(x.action === 'allow' ? true : apply(ctx, x)))
+    if (now !== undefined) return now.action === 'allow' ? true : apply(ctx, now)
+    const p = new Promise<boolean>(capture)
+    resolve = captured.resolve
+    reject = captured.reject
+    return p
+  }
   const d = fw.decide(freq)
   // An allow (nearly every answer) resolves to `true` itself: handing the promise of the async
   // apply() to then() would cost that promise and two more microtask hops to adopt it.

@@ -11,16 +11,22 @@ const counts: Record<string, number> = {}
 
 // Records when the store decided, on the store's own clock (Redis TIME): the flood's duration is
 // then exactly the one the limiter saw, however late this process gets to run its callbacks.
+const record = (res: HitResult) => {
+  const at = res.at ?? Date.now()
+  if (at < first) first = at
+  if (at > last) last = at
+  return res
+}
+// Both ways of asking: the firewall's own path uses hitWith().
 class TimedRedisStore extends RedisStore {
   override hit(input: HitInput): HitResult | Promise<HitResult> {
     const r = super.hit(input)
-    const record = (res: HitResult) => {
-      const at = res.at ?? Date.now()
-      if (at < first) first = at
-      if (at > last) last = at
-      return res
-    }
     return r instanceof Promise ? r.then(record) : record(r)
+  }
+
+  override hitWith(input: HitInput, done: (r: HitResult) => void): HitResult | undefined {
+    const r = super.hitWith(input, (res) => done(record(res)))
+    return r === undefined ? undefined : record(r)
   }
 }
 
