@@ -281,10 +281,10 @@ export function createFirewall(config: Record<string, unknown> = {}, opts: Firew
     admin: undefined,
 
     decide(req) {
-      let settle: DecisionCallback = NOOP
-      const d = decideWith(req, (x, e) => settle(x, e))
+      let later: DecisionCallback = NOOP
+      const d = decideWith(req, (x, e) => later(x, e))
       if (d !== undefined) return d
-      return new Promise<Decision>((resolve, reject) => { settle = (x, e) => x !== undefined ? resolve(x) : reject(e) })
+      return new Promise<Decision>((resolve, reject) => { later = (x, e) => x !== undefined ? resolve(x) : reject(e) })
     },
 
     decideWith,

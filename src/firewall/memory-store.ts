@@ -104,11 +104,6 @@ export class MemoryStore implements FirewallStore {
     return delayMs > 0 ? { ...OK, delayMs, delayZone } : OK
   }
 
-  /** Always answers at once (store.ts). */
-  hitWith(input: HitInput): HitResult {
-    return this.hit(input)
-  }
-
   strikeOnly(group: string, jail: Jail): HitResult {
     const now = this.#now()
     return this.#banned(group, now) ?? this.#strike(group, jail, now)
