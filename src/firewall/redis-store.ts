@@ -119,7 +119,8 @@ export class RedisStore implements FirewallStore {
   #loading: Promise<void> | undefined
   #down = false
   #failClosed: boolean
-  #policyArgs: string[]
+  /** The ban policy's forgetAfter (ms): how long a ban count outlives its last ban. */
+  #forgetAfter: number
   /** ARGV 1–5 (prefix and ban policy), in protocol form. */
   #fixedArgs: string
   #log: (entry: Record<string, unknown>) => void
@@ -131,8 +132,8 @@ export class RedisStore implements FirewallStore {
     this.#log = opts.log ?? (() => {})
     this.#local = new MemoryStore({ policy: opts.policy })
     const p = opts.policy
-    this.#policyArgs = [String(p.banTime), String(p.factor), String(p.maxBanTime), String(p.forgetAfter)]
-    this.#fixedArgs = bulk(this.prefix) + this.#policyArgs.map(bulk).join('')
+    this.#forgetAfter = p.forgetAfter
+    this.#fixedArgs = [this.prefix, p.banTime, p.factor, p.maxBanTime, p.forgetAfter].map(bulk).join('')
     this.#redis = new Redis(opts.url, {
       // Never queue behind a dead connection: a request must not wait for Redis to come back.
       enableOfflineQueue: false,
@@ -380,7 +381,7 @@ export class RedisStore implements FirewallStore {
   async ban(group: string, ms: number, reason = 'manual'): Promise<void> {
     const [banKey, countKey] = this.#keys(group, '-')
     await this.#redis.multi().set(banKey!, reason, 'PX', Math.max(1, Math.floor(ms))).incr(countKey!)
-      .pexpire(countKey!, Math.max(Number(this.#policyArgs[3]), ms)).exec()
+      .pexpire(countKey!, Math.max(this.#forgetAfter, ms)).exec()
   }
 
   async unban(group: string): Promise<boolean> {
