@@ -261,14 +261,17 @@ class PipelinedClient {
   #settled(): void {
     if (--this.inflight === 0) this.client.unref()
   }
-  send(config: pg.QueryConfig<unknown[]> | pg.QueryArrayConfig<unknown[]>): Promise<pg.QueryResult<unknown[]>> {
+  // A statement goes out: the connection holds the process open while any is unanswered.
+  #sending(): void {
     if (this.inflight++ === 0) this.client.ref()
     if (!this.#corked) this.#cork()
+  }
+  send(config: pg.QueryConfig<unknown[]> | pg.QueryArrayConfig<unknown[]>): Promise<pg.QueryResult<unknown[]>> {
+    this.#sending()
     return (this.client.query(config as pg.QueryConfig<unknown[]>) as Promise<pg.QueryResult<unknown[]>>).then(this.#answered, this.#failed)
   }
   execute(q: PgStatementQuery): Promise<PgStatementQuery> {
-    if (this.inflight++ === 0) this.client.ref()
-    if (!this.#corked) this.#cork()
+    this.#sending()
     // The in-flight count is settled in pg's callback itself: one promise per statement, not two.
     return new Promise((resolve, reject) => {
       q.callback = (err, done) => {
