@@ -36,7 +36,9 @@ export async function serve(o: ServeOptions = {}): Promise<number> {
   const cwd = resolve(o.cwd ?? process.cwd())
   const loaded = await loadConfig({ file: o.configFile, dir: cwd })
   const flags: Record<string, unknown> = { ...o.flags }
-  const section = { ...o.defaults, ...serverSection(loaded.config) }
+  // `defaults` fill only the keys the file's server section leaves unset.
+  const sectionOf = (config: CausewayConfig) => ({ ...o.defaults, ...serverSection(config) })
+  const section = sectionOf(loaded.config)
   const settings = resolveServerSettings(section, flags)
   const given = o.app ?? (flags.app as string | undefined)
   const app = given ? resolve(cwd, given) : appFromConfig(settings, loaded.config, loaded.root)
@@ -47,7 +49,7 @@ export async function serve(o: ServeOptions = {}): Promise<number> {
   const reloadSettings = loaded.file
     ? async (): Promise<ServerSettings> => {
       const mod = await import(`${pathToFileURL(loaded.file!).href}?reload=${++generation}`)
-      return resolveServerSettings({ ...o.defaults, ...serverSection((mod.default ?? mod.config) as CausewayConfig) }, pinned)
+      return resolveServerSettings(sectionOf((mod.default ?? mod.config) as CausewayConfig), pinned)
     }
     : undefined
   return new Arbiter({ settings: { ...settings, bind }, app, configFile: loaded.file, flags: pinned, reloadSettings }).run()
