@@ -18,13 +18,6 @@ try {
   const firewall = plan.firewall ? (loaded.config.firewall ?? {}) : undefined
   const edge = createEdge({ edge: edgeSection, firewall, journey: loaded.config.journey }, { root: loaded.root })
   await edge.listen()
-  const j = edge.journey
-  send({
-    type: 'ready',
-    addresses: edge.addresses.map((a) => ({ scheme: a.scheme, host: a.host, port: a.port, url: a.url })),
-    journey: j && { dashboardPath: j.dashboardPath, otlpEndpoint: j.otlpEndpoint },
-  })
-
   let closing = false
   const stop = () => {
     if (closing) return
@@ -54,6 +47,13 @@ try {
   process.on('SIGINT', stop)
   // The supervisor died (kill -9): do not linger as an orphan holding the ports.
   process.on('disconnect', stop)
+  // Ready only once the signals are handled: a stop right after it is still a graceful one.
+  const j = edge.journey
+  send({
+    type: 'ready',
+    addresses: edge.addresses.map((a) => ({ scheme: a.scheme, host: a.host, port: a.port, url: a.url })),
+    journey: j && { dashboardPath: j.dashboardPath, otlpEndpoint: j.otlpEndpoint },
+  })
 } catch (e) {
   const msg = isCausewayError(e) ? e.message : ((e as Error).stack ?? String(e))
   send({ type: 'error', message: msg, config: isCausewayError(e) && (e as { code?: string }).code === 'CW_ERR_CONFIG' })

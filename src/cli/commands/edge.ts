@@ -68,7 +68,6 @@ export async function run(args: string[]): Promise<number | void> {
     return superviseWorkers(procs.count)
   }
   await edge.listen()
-  for (const a of edge.addresses) console.log(`edge: listening on ${a.url}${a.http2 ? ' (h2, http/1.1)' : ''}`)
 
   const file = loaded.file
   let reloading = Promise.resolve()
@@ -89,7 +88,7 @@ export async function run(args: string[]): Promise<number | void> {
     })
   }
   process.on('SIGHUP', reload)
-  await new Promise<void>((resolveStop) => {
+  const stopped = new Promise<void>((resolveStop) => {
     const stop = (sig: string) => {
       console.log(`edge: ${sig}, closing gracefully`)
       process.off('SIGHUP', reload)
@@ -98,6 +97,10 @@ export async function run(args: string[]): Promise<number | void> {
     process.once('SIGTERM', () => stop('SIGTERM'))
     process.once('SIGINT', () => stop('SIGINT'))
   })
+  // Announced only once TERM/INT are handled: whoever reads this line and stops the edge at once
+  // gets a graceful stop, not node's default death by the signal.
+  for (const a of edge.addresses) console.log(`edge: listening on ${a.url}${a.http2 ? ' (h2, http/1.1)' : ''}`)
+  await stopped
   // A cluster worker's IPC channel would keep it alive after the edge closed.
   if (cluster.isWorker) process.disconnect?.()
   return 0
