@@ -5,6 +5,7 @@ import { createReadStream } from 'node:fs'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { FileBody, type HttpResponse } from './response.ts'
+import { utf8Bytes } from './utf8.ts'
 
 /** Flattens headers into node's raw [name, value, name, value…] form. */
 function flatHeaders(h: HttpResponse['headers']): string[] {
@@ -27,7 +28,15 @@ export function writeResponse(method: string, resp: HttpResponse, res: ServerRes
   const flat = flatHeaders(resp.headers)
   const noBody = status === 204 || status === 304 || (status >= 100 && status < 200)
   if (typeof body === 'string') {
-    if (!noBody && resp.headers['content-length'] === undefined) flat.push('content-length', String(Buffer.byteLength(body)))
+    if (!noBody && resp.headers['content-length'] === undefined) {
+      // Encoded once here: measuring it (Buffer.byteLength) and then having end() encode it would
+      // walk the string twice.
+      const bytes = utf8Bytes(body)
+      flat.push('content-length', String(bytes.byteLength))
+      res.writeHead(status, flat)
+      res.end(bytes)
+      return
+    }
     res.writeHead(status, flat)
     res.end(noBody ? undefined : body)
     return

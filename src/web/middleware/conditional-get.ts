@@ -7,6 +7,7 @@ import * as crypto from 'node:crypto'
 import { HttpResponse } from '../response.ts'
 import type { HttpRequest } from '../request.ts'
 import type { Middleware, View } from '../types.ts'
+import { utf8Bytes } from '../utf8.ts'
 
 /** The headers a 304 keeps (RFC 9110 §15.4.5); the body and content headers go. */
 const KEEP_ON_304 = ['cache-control', 'content-location', 'date', 'etag', 'expires', 'last-modified', 'vary', 'set-cookie']
@@ -123,7 +124,7 @@ function conditionalResponse(req: HttpRequest, res: HttpResponse): HttpResponse 
   if (res.headers['etag'] === undefined && (typeof body === 'string' || body instanceof Uint8Array) && !noStore(res)) {
     // The body is encoded to UTF-8 once, here, and kept as bytes: the hash, the Content-Length,
     // gzip and the socket would otherwise each encode (or measure) the string again.
-    const bytes = typeof body === 'string' ? Buffer.from(body) : body
+    const bytes = typeof body === 'string' ? utf8Bytes(body) : body
     res.body = bytes
     res.headers['etag'] = bodyEtag(bytes)
   }

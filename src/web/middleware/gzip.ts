@@ -12,6 +12,7 @@ import type { SettingsTable } from '../../settings-table.ts'
 import { negotiateEncoding, type Coding } from './accept-encoding.ts'
 import { patchVary } from './vary.ts'
 import { gzipBody } from './gzip-engine.ts'
+import { utf8Bytes } from '../utf8.ts'
 
 const range = (lo: number, hi: number) => (v: number) => (Number.isInteger(v) && v >= lo && v <= hi ? undefined : `must be an integer from ${lo} to ${hi}`)
 
@@ -113,7 +114,7 @@ function setCompressed(res: HttpResponse, coding: Coding, original: Uint8Array, 
 function compress(res: HttpResponse, coding: Coding, o: CompressOptions): HttpResponse | Promise<HttpResponse> {
   const body = res.body!
   if (typeof body === 'string' || body instanceof Uint8Array) {
-    const buf = typeof body === 'string' ? Buffer.from(body) : body
+    const buf = typeof body === 'string' ? utf8Bytes(body) : body
     const out = compressBuffer(buf, coding, o)
     return out instanceof Promise ? out.then((b) => setCompressed(res, coding, buf, b)) : setCompressed(res, coding, buf, out)
   }
