@@ -261,6 +261,20 @@ test('context processors: request, user, messages, csrf from req.state; custom; 
   assert.equal(plain.render('t.html', {}, lazy), 'abc')
   assert.equal(reads, 1)
 
+  // csrfInput output twice reads the token each time (each read marks the response as using it)
+  // and shows the token of the moment: the same one twice, a rotated one after a rotation.
+  let token = 'first'
+  let inputReads = 0
+  const twice = makeRequest(makeApp({ templates: t }))
+  Object.defineProperty(twice.state, 'csrfToken', { get: () => { inputReads++; return token } })
+  const forms = createTemplateEngine({ dirs: [tmp({ 'f.html': '{{ csrfInput }}{{ rotate() }}{{ csrfInput }}|{{ csrfInput | length }}' })] })
+  const input = (v: string) => `<input type="hidden" name="csrfmiddlewaretoken" value="${v}">`
+  assert.equal(forms.render('f.html', { rotate: () => '' }, twice), `${input('first')}${input('first')}|${input('first').length}`)
+  assert.equal(inputReads, 3)
+  assert.equal(forms.render('f.html', { rotate: () => { token = 'second<'; return '' } }, twice), `${input('first')}${input('second&#60;')}|${input('second&#60;').length}`)
+  token = ''
+  assert.equal(forms.render('f.html', { rotate: () => '' }, twice), '|0', 'no token: no input')
+
   // Async processors are awaited.
   const asyncEngine = createTemplateEngine({ dirs: [dir], contextProcessors: [async () => ({ cart: 'async' })] })
   assert.equal(await asyncEngine.render('ctx.html', {}, anon), '|anon||||async|')

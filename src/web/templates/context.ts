@@ -5,7 +5,9 @@ import type { HttpRequest } from '../request.ts'
 
 export type ContextProcessor = (req: HttpRequest) => Record<string, unknown> | Promise<Record<string, unknown>>
 
-const escapeAttr = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+// A replace with a callback runs in V8's runtime even when nothing matches; a masked token never
+// has anything to escape, so test first.
+const escapeAttr = (s: string) => (/[&<>"']/.test(s) ? s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`) : s)
 
 /** The built-ins, by name. Each reads what other parts put on `req.state`. */
 export const builtinContextProcessors: Record<'request' | 'user' | 'messages' | 'csrf', ContextProcessor> = {
@@ -31,13 +33,7 @@ export const builtinContextProcessors: Record<'request' | 'user' | 'messages' | 
    * only when output, so a CSRF middleware that makes the token on first access (and sets its
    * cookie then) does so only for pages that use it, like Django's lazy csrf_token.
    */
-  csrf: (req) => ({
-    csrfToken: new LazyCsrfToken(req),
-    csrfInput: lazySafe(() => {
-      const token = req.state.csrfToken
-      return token ? `<input type="hidden" name="csrfmiddlewaretoken" value="${escapeAttr(String(token))}">` : ''
-    }),
-  }),
+  csrf: (req) => ({ csrfToken: new LazyCsrfToken(req), csrfInput: new LazyCsrfInput(req) }),
 }
 
 // A class with getters rather than Object.create with property descriptors per call: every
@@ -56,6 +52,33 @@ class LazySafeString {
   }
 }
 Object.setPrototypeOf(LazySafeString.prototype, nunjucks.runtime.SafeString.prototype)
+
+/**
+ * `{{ csrfInput }}`: the hidden input, built when output (a SafeString, as LazySafeString). A page
+ * with several forms outputs it several times with the same token (one per response): its HTML
+ * is built once per token.
+ */
+class LazyCsrfInput {
+  readonly #req: HttpRequest
+  #token: unknown = undefined
+  #html = ''
+  constructor(req: HttpRequest) {
+    this.#req = req
+  }
+  get val(): string {
+    // Read on every output: reading the token is what marks the response as using it.
+    const token = this.#req.state.csrfToken
+    if (token !== this.#token) {
+      this.#token = token
+      this.#html = token ? `<input type="hidden" name="csrfmiddlewaretoken" value="${escapeAttr(String(token))}">` : ''
+    }
+    return this.#html
+  }
+  get length(): number {
+    return this.val.length
+  }
+}
+Object.setPrototypeOf(LazyCsrfInput.prototype, nunjucks.runtime.SafeString.prototype)
 
 /** `{{ csrfToken }}`: reads the token only when output. */
 class LazyCsrfToken {
