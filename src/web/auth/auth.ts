@@ -1,7 +1,7 @@
 // authenticate / login / logout / the user of a request (Django's contrib.auth functions).
 import { createHmac } from 'node:crypto'
 import type { HttpRequest } from '../request.ts'
-import { getSession, maybeSession } from '../sessions/session.ts'
+import { getSession, maybeSession, type Session } from '../sessions/session.ts'
 import { DbSessionStore } from '../sessions/db-store.ts'
 import { User } from './models.ts'
 import { DoesNotExist } from '../../db/index.ts'
@@ -84,34 +84,42 @@ export async function logout(req: HttpRequest): Promise<void> {
 }
 
 /** Loads the session's user (AnonymousUser when there is none, it is inactive, or its password changed). */
-export async function getUser(req: HttpRequest): Promise<AnyUser> {
+// Not async (it runs on every page that shows the user): a then-chain instead of an async frame
+// and its awaits, each a promise more (and its hook calls with the journey's promise hooks on).
+export function getUser(req: HttpRequest): Promise<AnyUser> {
   const session = maybeSession(req)
-  if (!session) return new AnonymousUser()
+  if (!session) return Promise.resolve(new AnonymousUser())
   // Database sessions: the session row and its user in one query when nothing loaded the
   // session yet (Django needs two round trips here).
   let joined: AuthUser | null = null
   const store = session.store
   if (store instanceof DbSessionStore && session.incoming !== undefined) {
-    session.loadVia(async (cookie) => {
-      const r = await store.loadWithRow<AuthUser>(cookie, User, SESSION_USER_ID)
+    session.loadVia((cookie) => store.loadWithRow<AuthUser>(cookie, User, SESSION_USER_ID).then((r) => {
       joined = r.row
       return r.record
-    })
+    }))
   }
-  const id = await session.get(SESSION_USER_ID)
-  if (typeof id !== 'number') return new AnonymousUser()
-  // Else (another store, a session already loaded, a row that is not this id's): get() by the
-  // primary key, one cached prepared statement. The row is always read fresh from the database,
-  // so a deactivated user or a changed password takes effect on the next request everywhere.
-  const user = (joined !== null && (joined as AuthUser).id === id ? joined : await User.objects.get({ id }).catch((e: unknown) => {
-    if (e instanceof DoesNotExist) return null
-    throw e
-  })) as AuthUser | null
-  if (!user || !user.isActive) return new AnonymousUser()
-  const hash = await session.get(SESSION_USER_HASH)
+  return session.get(SESSION_USER_ID).then((id) => {
+    if (typeof id !== 'number') return new AnonymousUser()
+    // Else (another store, a session already loaded, a row that is not this id's): get() by the
+    // primary key, one cached prepared statement. The row is always read fresh from the database,
+    // so a deactivated user or a changed password takes effect on the next request everywhere.
+    if (joined !== null && (joined as AuthUser).id === id) return checkedUser(req, session, joined)
+    return User.objects.get({ id }).then((user) => checkedUser(req, session, user as AuthUser), (e: unknown) => {
+      if (e instanceof DoesNotExist) return new AnonymousUser()
+      throw e
+    })
+  })
+}
+
+/** The session's user if it is active and the session was made with its current password. */
+function checkedUser(req: HttpRequest, session: Session, user: AuthUser): AnyUser | Promise<AnyUser> {
+  if (!user.isActive) return new AnonymousUser()
+  // The session is loaded by now (its user id was read): no promise for this read.
+  const hash = session.getLoaded(SESSION_USER_HASH)
   if (typeof hash !== 'string' || hash !== sessionAuthHash(req, user)) {
-    await session.flush() // the password changed since this session logged in
-    return new AnonymousUser()
+    // The password changed since this session logged in.
+    return session.flush().then(() => new AnonymousUser())
   }
   return user
 }

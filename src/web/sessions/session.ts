@@ -69,15 +69,32 @@ export class Session {
     return true
   }
 
-  async #load(loader?: (cookie: string) => Promise<SessionRecord | null>): Promise<void> {
+  // Not async: with the journey's promise hooks on, every await costs a promise and its hook
+  // calls; a then-chain makes only the promises it needs (a session read is on every page).
+  #load(loader?: (cookie: string) => Promise<SessionRecord | null>): Promise<void> {
     const cookie = this.incoming
-    let r: SessionRecord | null = null
-    if (cookie !== undefined && cookie !== '') r = await (loader ? loader(cookie) : this.store.load(cookie))
-    const now = Date.now()
-    if (r && (r.expiresAt <= now || (this.#policy.idle > 0 && now - r.lastActivity > this.#policy.idle * 1000))) {
-      await this.store.delete(cookie!)
-      r = null
+    if (cookie === undefined || cookie === '') {
+      this.#adopt(null, Date.now())
+      return Promise.resolve()
     }
+    let loading: Promise<SessionRecord | null>
+    try {
+      // Promise.resolve returns a native promise as it is (a store may answer with a plain value).
+      loading = Promise.resolve(loader ? loader(cookie) : this.store.load(cookie))
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    return loading.then((r) => {
+      const now = Date.now()
+      if (r && (r.expiresAt <= now || (this.#policy.idle > 0 && now - r.lastActivity > this.#policy.idle * 1000))) {
+        return Promise.resolve(this.store.delete(cookie)).then(() => this.#adopt(null, now))
+      }
+      this.#adopt(r, now)
+    })
+  }
+
+  /** The loaded record (null: none, expired or unknown) becomes the session's. */
+  #adopt(r: SessionRecord | null, now: number): void {
     if (r === null) {
       this.#key = undefined
       this.#record = this.#fresh()
@@ -96,6 +113,18 @@ export class Session {
     const r = this.#record
     if (r !== undefined) return Promise.resolve(r.data[name] as T | undefined)
     return loading.then(() => this.#record!.data[name] as T | undefined)
+  }
+
+  /**
+   * The value under `name` of a session already loaded (after an awaited read, or load()), with
+   * no promise. Throws when the session has not been loaded yet.
+   * @example await s.load(); const cart = s.getLoaded<number[]>('cart') ?? []
+   */
+  getLoaded<T = unknown>(name: string): T | undefined {
+    const r = this.#record
+    if (r === undefined) throw new Error('Session.getLoaded: the session is not loaded yet (await load() or get() first)')
+    this.accessed = true
+    return r.data[name] as T | undefined
   }
 
   async has(name: string): Promise<boolean> {
