@@ -46,30 +46,14 @@ export function makeDispatch(urls: Resolver, hooks: DispatchHooks, settings: { A
     return onError(req, e)
   }
 
-  async function awaitView(req: HttpRequest, r: ResolverMatch, out: Promise<unknown>): Promise<HttpResponse> {
-    let res: unknown
-    try {
-      res = await out
-    } catch (e) {
-      return viewFailed(req, e)
-    }
-    return isResponse(res) ? res : viewFailed(req, notAResponse(r, res))
+  // One `then`, not an async function and an await: with the journey's promise hooks on, each
+  // promise is a hook call more, on every request.
+  function awaitView(req: HttpRequest, r: ResolverMatch, out: Promise<unknown>): Promise<HttpResponse> {
+    return out.then((res) => (isResponse(res) ? res : viewFailed(req, notAResponse(r, res))), (e: unknown) => viewFailed(req, e))
   }
 
-  /**
-   * The common case, an unrecorded request and no view hooks, in plain code: no async frame of
-   * its own, so a view that answers at once costs no promise reaction here.
-   */
-  function dispatch(req: HttpRequest): Promise<HttpResponse> {
-    if (req.journeySpan || hooks.viewHooks.length > 0) return dispatchInSteps(req)
-    let r: ResolveResult
-    try {
-      r = resolve(req)
-      if (r.kind !== 'match') return Promise.resolve(notMatched(req, r))
-    } catch (e) {
-      return onError(req, e)
-    }
-    req.resolverMatch = r
+  /** Calls the view (its errors go to the exception hooks). */
+  function runView(req: HttpRequest, r: ResolverMatch): Promise<HttpResponse> {
     let out: unknown
     try {
       out = r.view(req, r.params)
@@ -78,6 +62,56 @@ export function makeDispatch(urls: Resolver, hooks: DispatchHooks, settings: { A
     }
     if (out instanceof Promise) return awaitView(req, r, out)
     return isResponse(out) ? Promise.resolve(out) : viewFailed(req, notAResponse(r, out))
+  }
+
+  /**
+   * The view hooks from the one at `i`, whose answer is still pending, on (then the view): only
+   * a hook that answers later puts the rest of an unrecorded request into an async frame.
+   */
+  async function afterPendingHook(req: HttpRequest, r: ResolverMatch, i: number, pending: unknown): Promise<HttpResponse> {
+    try {
+      const early = await pending
+      if (early) return early as HttpResponse
+      const { viewHooks } = hooks
+      for (let j = i + 1; j < viewHooks.length; j++) {
+        const h = viewHooks[j]!(req, r.view, r.params)
+        const next = h === undefined || h === null || isResponse(h) ? h : await h
+        if (next) return next
+      }
+    } catch (e) {
+      return onError(req, e)
+    }
+    return runView(req, r)
+  }
+
+  /**
+   * The common case, an unrecorded request, in plain code: no async frame of its own, so view
+   * hooks that answer at once (most do, for most requests) and a view that answers at once cost
+   * no promise reaction here. The same steps and error handling as dispatchInSteps.
+   */
+  function dispatch(req: HttpRequest): Promise<HttpResponse> {
+    if (req.journeySpan) return dispatchInSteps(req)
+    let r: ResolveResult
+    try {
+      r = resolve(req)
+      if (r.kind !== 'match') return Promise.resolve(notMatched(req, r))
+    } catch (e) {
+      return onError(req, e)
+    }
+    req.resolverMatch = r
+    const { viewHooks } = hooks
+    for (let i = 0; i < viewHooks.length; i++) {
+      let h: unknown
+      try {
+        h = viewHooks[i]!(req, r.view, r.params)
+      } catch (e) {
+        return onError(req, e)
+      }
+      if (h === undefined || h === null) continue
+      if (isResponse(h)) return Promise.resolve(h)
+      return afterPendingHook(req, r, i, h)
+    }
+    return runView(req, r)
   }
 
   // Every step, for a request with view hooks or a recorded request (req.journeySpan set: each

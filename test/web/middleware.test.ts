@@ -114,6 +114,49 @@ test('a view hook that returns a response skips the later hooks and the view; ex
   }
 })
 
+test('view hooks that answer later: awaited in order, an answer skips the rest and the view, a rejection is the error page', async () => {
+  const trace: string[] = []
+  const { app } = testApp([{ route: 'x/', view: view(trace) }], {
+    middleware: [
+      tracer('A', trace, { view: (req) => { trace.push('A:view'); if (req.query.has('syncthrow')) throw new Error('hook threw') } }),
+      tracer('B', trace, {
+        view: async (req) => {
+          trace.push('B:view')
+          await new Promise((r) => setTimeout(r, 5))
+          if (req.query.has('reject')) throw new Error('hook rejected')
+          if (req.query.has('later')) return text('from B, later', { status: 202 })
+          trace.push('B:view done')
+        },
+        exception: (_req, e) => { trace.push(`B:exception(${(e as Error).message})`) },
+      }),
+      tracer('C', trace, { view: (req) => { trace.push('C:view'); if (req.query.has('c')) return Promise.resolve(text('from C')) } }),
+    ],
+  })
+  const c = new Client(app)
+  try {
+    const plain = await c.get('/x/')
+    assert.equal(plain.text, 'ok')
+    assert.deepEqual(trace, ['A:request', 'B:request', 'C:request', 'A:view', 'B:view', 'B:view done', 'C:view', 'view({})', 'C:response(200)', 'B:response(200)', 'A:response(200)'])
+    trace.length = 0
+    const later = await c.get('/x/?later')
+    assert.equal(later.status, 202)
+    assert.equal(later.text, 'from B, later')
+    assert.deepEqual(trace.filter((t) => t.includes(':view') || t.startsWith('view')), ['A:view', 'B:view'])
+    trace.length = 0
+    assert.equal((await c.get('/x/?c')).text, 'from C', 'a later hook answering with a promise')
+    assert.ok(!trace.includes('view({})'))
+    trace.length = 0
+    const rejected = await c.get('/x/?reject')
+    assert.equal(rejected.status, 500)
+    assert.ok(!trace.some((t) => t.includes('exception')), 'a failing view hook is not the view failing: no exception hooks')
+    assert.ok(!trace.includes('C:view'))
+    const threw = await c.get('/x/?syncthrow')
+    assert.equal(threw.status, 500)
+  } finally {
+    await c.close()
+  }
+})
+
 test('exception hooks without view hooks: a throw, a rejection or a non-response from the view; a failing hook', async () => {
   const trace: string[] = []
   const routes = [

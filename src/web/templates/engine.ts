@@ -111,16 +111,19 @@ export class CausewayTemplateEngine implements TemplateEngine {
   #render(name: string, context: Ctx, req: HttpRequest | undefined): string | Promise<string> {
     if (req === undefined || this.#processors.length === 0) return this.backend.render(name, context)
     const merged: Ctx = {}
-    let pending: Promise<unknown>[] | undefined
+    let pending: Promise<Record<string, unknown>>[] | undefined
     for (const p of this.#processors) {
       const out = p(req)
-      if (out instanceof Promise) (pending ??= []).push(out.then((o) => Object.assign(merged, o)))
+      if (out instanceof Promise) (pending ??= []).push(out)
       else Object.assign(merged, out)
     }
     if (pending === undefined) return this.backend.render(name, Object.assign(merged, context))
-    // Usually one (the user, loaded on the first page that asks): no Promise.all around it.
-    const ready = pending.length === 1 ? pending[0]! : Promise.all(pending)
-    return ready.then(() => this.backend.render(name, Object.assign(merged, context)))
+    // Usually one (the user, loaded on the first page that asks): its values are merged and the
+    // template rendered in one reaction, no Promise.all around it.
+    if (pending.length === 1) {
+      return pending[0]!.then((o) => this.backend.render(name, Object.assign(Object.assign(merged, o), context)))
+    }
+    return Promise.all(pending.map((p) => p.then((o) => Object.assign(merged, o)))).then(() => this.backend.render(name, Object.assign(merged, context)))
   }
 
   has(name: string): boolean {
