@@ -47,16 +47,27 @@ export const messageMiddleware: Middleware = {
     const cookieName: string = settings.MESSAGE_COOKIE_NAME
     const minLevel: number = settings.MESSAGE_LEVEL
     const secure = !!settings.SESSION_COOKIE_SECURE
-    // The common case (no message added or read) answers in the `then`; the rest is async.
-    const save = async (req: HttpRequest, store: MessageStore, res: HttpResponse): Promise<HttpResponse> => {
-      if (store.added && !store.loadedOnce) await store.load() // keep the older unread ones too
-      const left = store.remaining()
-      if (useSession) {
-        const s = maybeSession(req)!
-        if (left.length) await s.set(SESSION_KEY, left.map((m) => m.toJSON()))
-        else if (s.incoming !== undefined && (await s.has(SESSION_KEY))) await s.delete(SESSION_KEY)
-        return res
+    // The common case (no message added or read) answers in the `then`. A page that read its
+    // messages (the shop's base template does, on every page) answers there too with cookie
+    // storage: only loading the older ones (cookie storage answers at once) or the session's
+    // writes are async.
+    const save = (req: HttpRequest, store: MessageStore, res: HttpResponse): HttpResponse | Promise<HttpResponse> => {
+      if (store.added && !store.loadedOnce) {
+        // Keep the older unread ones too.
+        const loaded = store.loadNow()
+        if (loaded instanceof Promise) return loaded.then(() => saveLoaded(req, store, res))
       }
+      return saveLoaded(req, store, res)
+    }
+    const saveToSession = async (req: HttpRequest, left: Message[], res: HttpResponse): Promise<HttpResponse> => {
+      const s = maybeSession(req)!
+      if (left.length) await s.set(SESSION_KEY, left.map((m) => m.toJSON()))
+      else if (s.incoming !== undefined && (await s.has(SESSION_KEY))) await s.delete(SESSION_KEY)
+      return res
+    }
+    const saveLoaded = (req: HttpRequest, store: MessageStore, res: HttpResponse): HttpResponse | Promise<HttpResponse> => {
+      const left = store.remaining()
+      if (useSession) return saveToSession(req, left, res)
       if (left.length === 0) {
         if (req.cookies[cookieName] !== undefined) res.deleteCookie(cookieName)
         return res
