@@ -197,8 +197,11 @@ const rowsOf = (r: pg.QueryResult<unknown[]>): unknown[][] => r.rows
 /** What PgExecutor sends statements through: the pool, a transaction's client, or a pipeline. */
 interface PgQueryable {
   query(config: pg.QueryConfig<unknown[]> | pg.QueryArrayConfig<unknown[]>): Promise<pg.QueryResult<unknown[]>>
-  /** Runs one execution of a named statement (pg-statement.ts); resolves with it when done. */
-  execute(q: PgStatementQuery): Promise<PgStatementQuery>
+  /**
+   * Runs one execution of a named statement (pg-statement.ts); resolves with `answer(q)` when
+   * done, rejects with the driver's error translated (translateDriverError).
+   */
+  execute<T>(q: PgStatementQuery, answer: (q: PgStatementQuery) => T): Promise<T>
 }
 
 // A pg.Client answers a submittable through its callback (pg.Pool's query() makes a promise itself).
@@ -217,8 +220,8 @@ class PgClientQueryable implements PgQueryable {
   query(config: pg.QueryConfig<unknown[]> | pg.QueryArrayConfig<unknown[]>): Promise<pg.QueryResult<unknown[]>> {
     return this.#client.query(config as pg.QueryConfig<unknown[]>)
   }
-  execute(q: PgStatementQuery): Promise<PgStatementQuery> {
-    return executeOn(this.#client, q)
+  execute<T>(q: PgStatementQuery, answer: (q: PgStatementQuery) => T): Promise<T> {
+    return executeOn(this.#client, q).then(answer, rethrowTranslated)
   }
 }
 
@@ -231,8 +234,8 @@ class PgPoolQueryable implements PgQueryable {
   query(config: pg.QueryConfig<unknown[]> | pg.QueryArrayConfig<unknown[]>): Promise<pg.QueryResult<unknown[]>> {
     return this.#pool.query(config as pg.QueryConfig<unknown[]>)
   }
-  execute(q: PgStatementQuery): Promise<PgStatementQuery> {
-    return this.#pool.query(q as unknown as pg.QueryConfig) as unknown as Promise<PgStatementQuery>
+  execute<T>(q: PgStatementQuery, answer: (q: PgStatementQuery) => T): Promise<T> {
+    return (this.#pool.query(q as unknown as pg.QueryConfig) as unknown as Promise<PgStatementQuery>).then(answer, rethrowTranslated)
   }
 }
 
@@ -270,22 +273,30 @@ class PipelinedClient {
     this.#sending()
     return (this.client.query(config as pg.QueryConfig<unknown[]>) as Promise<pg.QueryResult<unknown[]>>).then(this.#answered, this.#failed)
   }
-  execute(q: PgStatementQuery): Promise<PgStatementQuery> {
+  execute<T>(q: PgStatementQuery, answer: (q: PgStatementQuery) => T): Promise<T> {
     this.#sending()
-    // The in-flight count is settled in pg's callback itself: one promise per statement, not two.
+    // The in-flight count is settled, the answer taken and the error translated in pg's callback
+    // itself: one promise per statement, not three.
     return new Promise((resolve, reject) => {
       q.callback = (err, done) => {
         q.callback = undefined // answered once, whatever else pg reports for this statement
         this.#settled()
-        if (err) reject(err)
-        else resolve(done!)
+        if (err) {
+          reject(translateDriverError(err))
+          return
+        }
+        try {
+          resolve(answer(done!))
+        } catch (e) {
+          reject(e)
+        }
       }
       try {
         this.client.query(q as unknown as pg.Submittable)
       } catch (e) {
         q.callback = undefined
         this.#settled()
-        reject(e)
+        reject(translateDriverError(e))
       }
     })
   }
@@ -329,8 +340,8 @@ class PgPipeline implements PgQueryable {
   query(config: pg.QueryConfig<unknown[]> | pg.QueryArrayConfig<unknown[]>): Promise<pg.QueryResult<unknown[]>> {
     return this.#pick().send(config)
   }
-  execute(q: PgStatementQuery): Promise<PgStatementQuery> {
-    return this.#pick().execute(q)
+  execute<T>(q: PgStatementQuery, answer: (q: PgStatementQuery) => T): Promise<T> {
+    return this.#pick().execute(q, answer)
   }
   #pick(): PipelinedClient {
     const slots = this.#slots
@@ -400,7 +411,7 @@ class PgExecutor implements Executor {
   #query(q: Query, prepare: boolean): Promise<unknown[][]> {
     const st = prepare ? this.#statement(q.sql) : undefined
     try {
-      if (st) return this.#c.execute(new PgStatementQuery(st, q.params)).then(resultOf, rethrowTranslated)
+      if (st) return this.#c.execute(new PgStatementQuery(st, q.params), resultOf)
       return this.#c.query({ text: q.sql, values: q.params, rowMode: 'array' }).then(rowsOf, rethrowTranslated)
     } catch (e) {
       return Promise.reject(translateDriverError(e))
@@ -413,7 +424,7 @@ class PgExecutor implements Executor {
   #run(q: Query, prepare: boolean): Promise<number> {
     const st = prepare ? this.#statement(q.sql) : undefined
     try {
-      if (st) return this.#c.execute(new PgStatementQuery(st, q.params)).then(rowCountOf, rethrowTranslated)
+      if (st) return this.#c.execute(new PgStatementQuery(st, q.params), rowCountOf)
       return this.#c.query({ text: q.sql, values: q.params }).then(rowCountOf0, rethrowTranslated)
     } catch (e) {
       return Promise.reject(translateDriverError(e))

@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import pg from 'pg'
 import { spawnSync } from 'node:child_process'
-import { connect, closeAll, atomic, currentExecutor, type Connection } from '../../src/db/index.ts'
+import { connect, closeAll, atomic, currentExecutor, BadValueError, type Connection } from '../../src/db/index.ts'
 import { needPostgres, uniqueName } from '../support/services.ts'
 
 const backend = async (c: Connection | ReturnType<typeof currentExecutor>): Promise<number> =>
@@ -40,6 +40,8 @@ test('pipeline: a failing statement fails alone; those around it on the same con
   assert.deepEqual((results[0] as PromiseFulfilledResult<unknown[][]>).value, [[1]])
   assert.deepEqual((results[3] as PromiseFulfilledResult<unknown[][]>).value, [[4]])
   assert.match(String((results[1] as PromiseRejectedResult).reason), /division by zero/)
+  assert.ok((results[1] as PromiseRejectedResult).reason instanceof BadValueError, 'a prepared statement\'s error is translated (SQLSTATE 22012)')
+  await assert.rejects(conn.run({ sql: 'SELECT 10 / $1::int', params: [0] }, true), BadValueError, 'and through run()')
   // The named statement whose execution failed stays usable, alone and pipelined.
   assert.deepEqual(await conn.query({ sql: 'SELECT 10 / $1::int', params: [2] }, true), [[5]])
   // Its first use failing while the next one waits right behind it (sent without a Parse).
