@@ -23,6 +23,10 @@ if (process.env.JOURNEY === '1') {
   handler = (req, res) => { traceWorkerRequest(req, res, false, '127.0.0.1', () => app.handle(req, res)).catch(() => {}) }
 }
 const server = http.createServer(handler)
+// Under valgrind the pause between the warm-up and the measured part (CG_WAIT) can outlast node's
+// 5 s keep-alive timeout, which would close the client's idle socket; a long one keeps the same
+// per-request timer work.
+server.keepAliveTimeout = 10 * 60_000
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
 const port = (server.address() as net.AddressInfo).port
 const base = `http://127.0.0.1:${port}`
