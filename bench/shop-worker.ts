@@ -5,7 +5,8 @@
 //   node --import tsx bench/shop-worker.ts WARMUP N [gzip|plain|anon]
 // Deterministic instructions/request (docs/benchmarks.md, issue 8): with CG_WAIT=1 it waits for
 // SIGUSR2 after the warm-up, so callgrind can count the measured part only:
-//   CG_WAIT=1 valgrind --tool=callgrind --instr-atstart=no node --predictable --import tsx bench/shop-worker.ts 2500 400 gzip &
+//   CG_WAIT=1 valgrind --tool=callgrind --instr-atstart=no node --predictable --import tsx bench/shop-worker.ts 4000 1000 gzip &
+//   (warm-up 4,000: Node 20 optimizes a function after ~3,000 calls; fewer leaves TurboFan in the window)
 //   (after it prints READY) callgrind_control -i on $PID; kill -USR2 $PID
 // CPUPROF=file.cpuprofile profiles the measured part. DUMP=file writes the first response body.
 import http from 'node:http'
