@@ -109,7 +109,9 @@ export class CausewayApp implements App {
     hooks.viewHookNames = this.#onion.viewHookNames
     hooks.exceptionHookNames = this.#onion.exceptionHookNames
     this.#handler = this.#onion.handler
-    this.handle = this.handle.bind(this)
+    // Bound (pass `app.handle` to http.createServer): a closure, which node's emit calls directly
+    // (a bound function costs an extra builtin hop per request).
+    this.handle = (raw, res) => this.#handle(raw, res)
   }
 
   /** The middleware in use (those whose wrap() did not return null), outermost first. */
@@ -153,11 +155,18 @@ export class CausewayApp implements App {
    * journey on, the request is one span (continuing the caller's `traceparent`, or nested under the
    * app server's span) that ends once the response is written.
    */
-  handle(raw: IncomingMessage, res: ServerResponse): Promise<void> {
+  handle(raw: IncomingMessage, res: ServerResponse): void | Promise<void> {
+    return this.#handle(raw, res)
+  }
+
+  // Without the journey, nothing waits for the request to finish (the response is never a
+  // rejection: #send converts its own failures), so no promise is handed back: node's emit and
+  // the app server would each attach a reaction to it per request.
+  #handle(raw: IncomingMessage, res: ServerResponse): void | Promise<void> {
     const req = new HttpRequest(raw, this.runtime)
     // A request the journey decided not to record (journeySpan null) takes the plain path too.
     if (journeyEnabled()) return traceRequest(req, (r) => (r.journeySpan ? this.#serve(r, res) : this.#serveUnrecorded(r, res)))
-    return this.#serveUnrecorded(req, res)
+    void this.#serveUnrecorded(req, res)
   }
 
   #serveUnrecorded(req: HttpRequest, res: ServerResponse): Promise<void> {

@@ -1,6 +1,8 @@
 // Puts an HttpResponse on a node ServerResponse: one writeHead with a flat header array and one
 // end() for in-memory bodies; streams and files are piped with back-pressure.
 import type { ServerResponse } from 'node:http'
+// Imported, not the global: optimized code reads node's global Buffer through a generic lookup.
+import { Buffer } from 'node:buffer'
 import { createReadStream } from 'node:fs'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'

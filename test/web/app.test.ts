@@ -1,4 +1,6 @@
 import { test } from 'node:test'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import assert from 'node:assert/strict'
 import { Client } from '../../src/web/test-client.ts'
 import { text, json } from '../../src/web/response.ts'
@@ -119,6 +121,22 @@ test('unknown Host → 400 before any middleware runs; the server stays up', asy
     assert.equal(ran, 2)
   } finally {
     await srv.close()
+  }
+})
+
+test('without the journey, handle answers and hands back no promise (nothing waits on it per request)', async () => {
+  const { app } = testApp(routes, { middleware: [{ name: 'pass', wrap: (next) => async (req) => await next(req) }] })
+  const returned: unknown[] = []
+  const server = http.createServer((req, res) => { returned.push(app.handle(req, res)) })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+  try {
+    const port = (server.address() as AddressInfo).port
+    assert.match(await rawHttp(port, 'GET /ok/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 200[\s\S]*\r\n\r\nok$/)
+    assert.match(await rawHttp(port, 'GET /boom/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 500/)
+    assert.deepEqual(returned, [undefined, undefined])
+  } finally {
+    server.closeAllConnections()
+    await new Promise<void>((r) => server.close(() => r()))
   }
 })
 

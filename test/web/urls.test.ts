@@ -420,3 +420,21 @@ test('randomised tables: the trie agrees with a linear Django-style scan on ever
   // The generator must exercise every outcome, or the agreement above proves little.
   assert.ok(seen.match > 300 && seen.notFound > 300 && seen.methodNotAllowed > 100, JSON.stringify(seen))
 })
+
+test('a repeated path resolves from the remembered lookup; other paths and methods still resolve afresh', () => {
+  const urls = compileUrls([
+    path('a/', v('a')),
+    path('b/', v('b'), { methods: ['POST'] }),
+    path('b/', v('b-get')),
+    path('<slug:s>/', v('slug')),
+  ])
+  for (let i = 0; i < 3; i++) {
+    assert.equal(label(urls.resolve('/a/', 'GET')), 'a')
+    assert.equal(label(urls.resolve('/a/', 'GET')), 'a')
+    assert.equal(label(urls.resolve('/b/', 'POST')), 'b')
+    assert.equal(label(urls.resolve('/b/', 'GET')), 'b-get')
+    assert.equal(label(urls.resolve('/x/', 'GET')), 'slug')
+    assert.equal(urls.resolve('/x/y/', 'GET').kind, 'notFound')
+    assert.equal(label(urls.resolve('a/', 'GET')), 'a')
+  }
+})
