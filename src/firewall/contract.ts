@@ -32,18 +32,15 @@ export type Decision =
   /** Hold the connection open, answer slowly, then close (for scanners). */
   | { action: 'tarpit'; delayMs: number; status: number; rule: string; reason: string }
 
-/**
- * Receives a decision that was not at hand at once (decideWith()), or what went wrong making it,
- * with the request it was for: one shared callback can serve every waiting request.
- */
-export type DecisionCallback = (d: Decision | undefined, error: unknown, req: FirewallRequest) => void
+/** Receives a decision that was not at hand at once (decideWith()), or what went wrong making it. */
+export type DecisionCallback = (d: Decision | undefined, error?: unknown) => void
 
 export interface Firewall {
   decide(req: FirewallRequest): Decision | Promise<Decision>
   /**
    * decide() without promises, for the edge's per-request path: returns the decision when it is at
    * hand (lists, bot rules, an in-memory store), else undefined and calls `done` exactly once
-   * later (never before returning) with the decision, or with undefined and the error, and `req`.
+   * later (never before returning) with the decision, or with undefined and the error.
    */
   decideWith?(req: FirewallRequest, done: DecisionCallback): Decision | undefined
   /**

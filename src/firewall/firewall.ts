@@ -54,17 +54,6 @@ export interface FirewallService extends Firewall {
   bans(): Promise<BanInfo[]>
 }
 
-/**
- * A decision waiting for the store: its HitInput, plus what the firewall needs when the answer
- * comes (the store hands the input back with it).
- */
-interface PendingHit extends HitInput {
-  req: FirewallRequest
-  done: DecisionCallback
-  /** The bot rule the request broke (a strike-only hit), or undefined (a zones hit). */
-  bot: BotHit | undefined
-}
-
 const ALLOW: Decision = Object.freeze({ action: 'allow' })
 // The jail a probe strikes into when the scanner jail is off (maxRetry 0: never bans).
 const NO_SCANNER_JAIL: Jail = Object.freeze({ name: 'scanner', maxRetry: 0, findTime: 0 })
@@ -243,32 +232,18 @@ export function createFirewall(config: Record<string, unknown> = {}, opts: Firew
   const memory = store instanceof MemoryStore ? store : undefined
 
   /**
-   * A store's answer to a decision that waited for it (hitWith()): the input carries the request,
-   * the firewall's callback and the bot rule it broke, so this one function serves them all (no
-   * closure per decision). A throw here reaches the request's callback as the error, never the
-   * store's loop over a batch's answers.
+   * Asks the store; `after` makes the decision from its answer. Undefined: `done` gets it later.
+   * `after` is the one closure a decision that waits for the store costs here: a throw in it
+   * reaches `done` as the error, never the store's loop over a batch's answers.
    */
-  const answer = (r: HitResult, input: HitInput): void => {
-    const p = input as PendingHit
-    let d: Decision
-    try {
-      d = p.bot === undefined ? afterHit(p.req, p.group, p.zones, r) : afterBot(p.req, p.group, p.bot, r)
-    } catch (e) {
-      p.done(undefined, e, p.req)
-      return
-    }
-    p.done(d, undefined, p.req)
-  }
-
-  /** Asks the store. Undefined: the decision goes to `input.done` later. */
-  function ask(input: PendingHit): Decision | undefined {
+  function ask(input: HitInput, done: DecisionCallback, after: (r: HitResult) => Decision): Decision | undefined {
     if (store.hitWith !== undefined) {
-      const r = store.hitWith(input, answer)
-      return r === undefined ? undefined : input.bot === undefined ? afterHit(input.req, input.group, input.zones, r) : afterBot(input.req, input.group, input.bot, r)
+      const r = store.hitWith(input, (x) => settle(done, after, x))
+      return r === undefined ? undefined : after(r)
     }
     const r = store.hit(input)
-    if (!(r instanceof Promise)) return input.bot === undefined ? afterHit(input.req, input.group, input.zones, r) : afterBot(input.req, input.group, input.bot, r)
-    r.then((x) => answer(x, input), (e: unknown) => input.done(undefined, e, input.req))
+    if (!(r instanceof Promise)) return after(r)
+    r.then((x) => settle(done, after, x), (e: unknown) => done(undefined, e))
     return undefined
   }
 
@@ -286,15 +261,17 @@ export function createFirewall(config: Record<string, unknown> = {}, opts: Firew
       bot = undefined
     }
     if (bot) {
-      if (!cfg.bansEnabled) return afterBot(req, group, bot, OK)
-      const strike = scannerJail ?? NO_SCANNER_JAIL
-      if (memory !== undefined) return afterBot(req, group, bot, memory.hit({ group, zones: NO_ZONES, strike }))
-      return ask({ group, zones: NO_ZONES, limitJail: undefined, strike, req, done, bot })
+      const hit = bot
+      if (!cfg.bansEnabled) return afterBot(req, group, hit, OK)
+      const input: HitInput = { group, zones: NO_ZONES, strike: scannerJail ?? NO_SCANNER_JAIL }
+      if (memory !== undefined) return afterBot(req, group, hit, memory.hit(input))
+      return ask(input, done, (x) => afterBot(req, group, hit, x))
     }
     if (!needStore) { counters.allowed(); return ALLOW }
     const zones = zonesFor(req, f)
-    if (memory !== undefined) return afterHit(req, group, zones, memory.hit({ group, zones, limitJail }))
-    return ask({ group, zones, limitJail, strike: undefined, req, done, bot: undefined })
+    const input: HitInput = { group, zones, limitJail }
+    if (memory !== undefined) return afterHit(req, group, zones, memory.hit(input))
+    return ask(input, done, (x) => afterHit(req, group, zones, x))
   }
 
   const service: FirewallService = {
@@ -305,7 +282,7 @@ export function createFirewall(config: Record<string, unknown> = {}, opts: Firew
 
     decide(req) {
       let later: DecisionCallback = NOOP
-      const d = decideWith(req, (x, e, r) => later(x, e, r))
+      const d = decideWith(req, (x, e) => later(x, e))
       if (d !== undefined) return d
       return new Promise<Decision>((resolve, reject) => { later = (x, e) => x !== undefined ? resolve(x) : reject(e) })
     },
@@ -398,6 +375,12 @@ export function createFirewall(config: Record<string, unknown> = {}, opts: Firew
   }
   if (s.adminListen) (service as { admin: AdminServer | undefined }).admin = startAdmin(service, s.adminListen, log)
   return service
+}
+
+function settle(done: DecisionCallback, after: (r: HitResult) => Decision, r: HitResult): void {
+  let d: Decision
+  try { d = after(r) } catch (e) { done(undefined, e); return }
+  done(d)
 }
 
 function makeStore(cfg: CompiledConfig, log: LogSink): FirewallStore {

@@ -69,16 +69,9 @@ interface Batch {
   inputs: HitInput[]
   /** Called with each decision's result, in order (hitWith()'s `done`, or hit()'s resolve). */
   callbacks: HitCallback[]
-  /** Once sent: the command's text after the sha and its argument count, when it went (ms). */
-  text: string
-  argc: number
-  sentAt: number
-  /** Sent again after NOSCRIPT; answered, failed or timed out (its decisions have their results). */
-  retried: boolean
-  settled: boolean
 }
 
-const newBatch = (): Batch => ({ banKeys: '', bucketKeys: '', keyCount: 0, profileArgs: '', profileArgc: 0, profileCount: 0, slots: [], inputs: [], callbacks: [], text: '', argc: 0, sentAt: 0, retried: false, settled: false })
+const newBatch = (): Batch => ({ banKeys: '', bucketKeys: '', keyCount: 0, profileArgs: '', profileArgc: 0, profileCount: 0, slots: [], inputs: [], callbacks: [] })
 
 // hit() makes its promise with this one executor instead of a closure per decision.
 let captured: HitCallback = () => {}
@@ -101,8 +94,7 @@ interface ZoneListEntry {
 // argument array, converting and measuring every argument, concatenating the protocol text) cost
 // more than everything else the edge does for a decision. Each key's protocol text is built once
 // (#encodedKey) and a batch's text is a concatenation of them. No reply encoding: integers come
-// back as numbers. ioredis still does the rest (queueing, errors, reconnecting); the timeout is the
-// store's own watchdog, one timer for all batches instead of one per command.
+// back as numbers. ioredis still does the rest (queueing, timeouts, resending, errors).
 class EncodedCommand extends Command {
   readonly #text: string
   constructor(text: string) {
@@ -113,9 +105,6 @@ class EncodedCommand extends Command {
   override toWritable(): string {
     return this.#text
   }
-
-  // The store's one watchdog times batches out (RedisStore #watch), not a timer per command.
-  override setTimeout(): void {}
 }
 
 /**
@@ -136,18 +125,12 @@ export class RedisStore implements FirewallStore {
   #fixedArgs: string
   #log: (entry: Record<string, unknown>) => void
   #closed = false
-  /** A batch unanswered after this many ms fails (Redis is then taken for down). */
-  #timeoutMs: number
-  /** Batches sent and not yet settled, oldest first; the watchdog timer while any may be. */
-  #out: Batch[] = []
-  #watchdog: NodeJS.Timeout | undefined
 
   constructor(opts: RedisStoreOptions) {
     this.prefix = opts.prefix
     this.#failClosed = opts.failMode === 'closed'
     this.#log = opts.log ?? (() => {})
     this.#local = new MemoryStore({ policy: opts.policy })
-    this.#timeoutMs = opts.commandTimeout ?? 1000
     const p = opts.policy
     this.#forgetAfter = p.forgetAfter
     this.#fixedArgs = [this.prefix, p.banTime, p.factor, p.maxBanTime, p.forgetAfter].map(bulk).join('')
@@ -155,7 +138,7 @@ export class RedisStore implements FirewallStore {
       // Never queue behind a dead connection: a request must not wait for Redis to come back.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      commandTimeout: this.#timeoutMs,
+      commandTimeout: opts.commandTimeout ?? 1000,
       retryStrategy: (times) => Math.min(50 * times, 1000),
       ...opts.redisOptions,
     })
@@ -343,7 +326,7 @@ export class RedisStore implements FirewallStore {
     this.#batch = newBatch()
     if (this.#down || this.#redis.status !== 'ready') {
       // Redis went away while this batch waited for the one before it.
-      for (let i = 0; i < n; i++) b.callbacks[i]!(this.#fallback(b.inputs[i]!), b.inputs[i]!)
+      for (let i = 0; i < n; i++) b.callbacks[i]!(this.#fallback(b.inputs[i]!))
       return
     }
     // EVALSHA sha numkeys KEYS… ARGV… (redis-script.ts); the sha goes in when it is sent.
@@ -354,86 +337,41 @@ export class RedisStore implements FirewallStore {
       for (const x of b.slots) text += bulk(x)
       argc += n
     }
-    b.text = text
-    b.argc = argc
     this.#inflight++
-    this.#send(b)
+    this.#evalBatch(argc, text).finally(this.#landed).then((r) => {
+      const at = r[0] as number
+      // A flag byte per decision: '0' go on (OK at Redis's clock), '1' its six numbers follow
+      // (redis-script.ts). ioredis hands bulk strings over as Buffers.
+      const flags = r[1] as Buffer
+      const ok: HitResult = { ...OK, at }
+      const cbs = b.callbacks
+      for (let i = 0, o = 2; i < n; i++) {
+        if (flags[i] === 48 /* 0 */) { cbs[i]!(ok); continue }
+        cbs[i]!({ bannedMs: r[o] as number, freshBan: r[o + 1] === 1, limited: r[o + 2] as number, retryMs: r[o + 3] as number, delayMs: r[o + 4] as number, delayZone: r[o + 5] as number, at })
+        o += 6
+      }
+    }, (e: Error) => {
+      this.#markDown(e)
+      for (let i = 0; i < n; i++) b.callbacks[i]!(this.#fallback(b.inputs[i]!))
+    })
   }
 
-  /**
-   * Sends a batch's EVALSHA (again after NOSCRIPT); its reply, error or timeout settles it, once.
-   * One then() per batch, straight on ioredis's promise: no async function, finally() or chain.
-   */
-  #send(b: Batch): void {
-    const cmd = new EncodedCommand(`*${b.argc}\r\n$7\r\nevalsha\r\n${bulk(this.#sha!)}${b.text}`)
-    b.sentAt = Date.now()
-    this.#out.push(b)
-    if (this.#watchdog === undefined) this.#watchdog = setTimeout(this.#watch, this.#timeoutMs).unref()
-    ;(this.#redis.sendCommand(cmd) as Promise<(number | Buffer)[]>).then((r) => this.#answer(b, r), (e: Error) => this.#failed(b, e))
+  /** Sends EVALSHA with `argc` - 2 arguments after the sha, `text` in protocol form. */
+  #send(argc: number, text: string): Promise<(number | Buffer)[]> {
+    const cmd = new EncodedCommand(`*${argc}\r\n$7\r\nevalsha\r\n${bulk(this.#sha!)}${text}`)
+    return this.#redis.sendCommand(cmd) as Promise<(number | Buffer)[]>
   }
 
-  /** Marks a batch answered (reply, failure or timeout): false when it was already. */
-  #settle(b: Batch): boolean {
-    if (b.settled) return false
-    b.settled = true
-    const i = this.#out.indexOf(b)
-    if (i !== -1) this.#out.splice(i, 1)
-    this.#landed()
-    return true
-  }
-
-  #answer(b: Batch, r: (number | Buffer)[]): void {
-    if (!this.#settle(b)) return
-    const n = b.inputs.length
-    const at = r[0] as number
-    // A flag byte per decision: '0' go on (OK at Redis's clock), '1' its six numbers follow
-    // (redis-script.ts). ioredis hands bulk strings over as Buffers.
-    const flags = r[1] as Buffer
-    const ok: HitResult = { ...OK, at }
-    const cbs = b.callbacks
-    const inputs = b.inputs
-    for (let i = 0, o = 2; i < n; i++) {
-      if (flags[i] === 48 /* 0 */) { cbs[i]!(ok, inputs[i]!); continue }
-      cbs[i]!({ bannedMs: r[o] as number, freshBan: r[o + 1] === 1, limited: r[o + 2] as number, retryMs: r[o + 3] as number, delayMs: r[o + 4] as number, delayZone: r[o + 5] as number, at }, inputs[i]!)
-      o += 6
+  async #evalBatch(argc: number, text: string): Promise<(number | Buffer)[]> {
+    try {
+      return await this.#send(argc, text)
+    } catch (e) {
+      // After a Redis restart the script cache is empty: load it again and retry once (the script
+      // did not run, so nothing was charged twice).
+      if (!String((e as Error).message).startsWith('NOSCRIPT')) throw e
+      await this.#load()
+      return await this.#send(argc, text)
     }
-  }
-
-  #failed(b: Batch, e: Error): void {
-    if (b.settled) return
-    // After a Redis restart the script cache is empty: load it again and retry once (the script
-    // did not run, so nothing was charged twice). No timeout runs for it while the script loads.
-    if (!b.retried && String(e?.message).startsWith('NOSCRIPT')) {
-      b.retried = true
-      this.#out.splice(this.#out.indexOf(b), 1)
-      void this.#load().then(() => {
-        if (this.#sha !== undefined && !this.#down && this.#redis.status === 'ready') this.#send(b)
-        else this.#fail(b, e)
-      })
-      return
-    }
-    this.#fail(b, e)
-  }
-
-  /** The batch failed (error, timeout, or Redis went away): Redis is marked down, its decisions fall back. */
-  #fail(b: Batch, e: Error): void {
-    if (!this.#settle(b)) return
-    this.#markDown(e)
-    const n = b.inputs.length
-    for (let i = 0; i < n; i++) b.callbacks[i]!(this.#fallback(b.inputs[i]!), b.inputs[i]!)
-  }
-
-  // One watchdog timer for the batches awaiting replies, instead of ioredis's timer per command
-  // (EncodedCommand opts out of it): a batch unanswered after the command timeout fails, as an
-  // ioredis command that timed out did. The timer is re-armed for the oldest batch when it fires.
-  readonly #watch = (): void => {
-    this.#watchdog = undefined
-    const b = this.#out[0]
-    if (b === undefined) return
-    const left = b.sentAt + this.#timeoutMs - Date.now()
-    if (left > 0) { this.#watchdog = setTimeout(this.#watch, left).unref(); return }
-    this.#fail(b, new Error('Command timed out'))
-    if (this.#out.length > 0) this.#watch()
   }
 
   #fallback(input: HitInput): HitResult {
@@ -496,7 +434,6 @@ export class RedisStore implements FirewallStore {
 
   async close(): Promise<void> {
     this.#closed = true
-    clearTimeout(this.#watchdog)
     await this.#local.close()
     this.#redis.disconnect()
   }

@@ -60,18 +60,17 @@ export interface BanInfo {
   reason: string
 }
 
-/** Receives a decision's result (hitWith()), with the input it was for (the same object). */
-export type HitCallback = (r: HitResult, input: HitInput) => void
+/** Receives a decision's result (hitWith()). */
+export type HitCallback = (r: HitResult) => void
 
 export interface FirewallStore {
   readonly kind: 'memory' | 'redis'
   hit(input: HitInput): HitResult | Promise<HitResult>
   /**
    * hit() without a promise: returns the result when the store has it at once, else undefined and
-   * calls `done` with it and `input` later (never before returning). The firewall's per-request
-   * path uses it when present: a promise, a then() and a microtask per decision are a large part of
-   * what a shared-store decision costs the edge, and with the input handed back, one shared callback
-   * serves every waiting decision (what it needs travels on the input) instead of a closure each.
+   * calls `done` with it later (never before returning). The firewall's per-request path uses it
+   * when present: a promise, a then() and a microtask per decision are a large part of what a
+   * shared-store decision costs the edge.
    */
   hitWith?(input: HitInput, done: HitCallback): HitResult | undefined
   /** Records a strike (observe(): 401/403/404 bursts, app-reported login failures). */

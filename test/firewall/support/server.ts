@@ -24,8 +24,8 @@ class TimedRedisStore extends RedisStore {
     return r instanceof Promise ? r.then(record) : record(r)
   }
 
-  override hitWith(input: HitInput, done: (r: HitResult, input: HitInput) => void): HitResult | undefined {
-    const r = super.hitWith(input, (res, x) => done(record(res), x))
+  override hitWith(input: HitInput, done: (r: HitResult) => void): HitResult | undefined {
+    const r = super.hitWith(input, (res) => done(record(res)))
     return r === undefined ? undefined : record(r)
   }
 }
