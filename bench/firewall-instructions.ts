@@ -1,19 +1,29 @@
 // The firewall stage's cost in machine instructions per request of the EDGE process: a figure that
 // does not move with the neighbours' load, unlike requests/s on a shared machine. Each target (no
 // firewall, memory store, Redis store) runs as one edge process under `valgrind --tool=callgrind`
-// (node --predictable: no background compiler or GC threads), with the same config as
-// bench/firewall.ts; this process (not traced) loads it over `--connections` keep-alive sockets, one
-// request in flight on each, cycling through 1,000 client addresses (X-Forwarded-For from a trusted
-// proxy). After the warm-up (JIT and caches settled), callgrind_control zeroes the counters, N
-// requests run, and the counters are dumped: instructions / N, startup and warm-up excluded. The
-// first windows still contain TurboFan compiling (V8 keeps optimizing for a while, and with
-// --predictable it does so on the main thread): the figure is the LOWEST window, the steady state,
-// since compiling and GC only ever add instructions; all windows are shown. The Redis client's work (ioredis, batching, reply parsing) is in the edge process and counted;
+// (node --predictable: no background compiler or GC threads, so their work is on the main thread and
+// counted), with the same config as bench/firewall.ts; this process (not traced) loads it over
+// `--connections` keep-alive sockets, one request in flight on each, cycling through 1,000 client
+// addresses (X-Forwarded-For from a trusted proxy). After the warm-up, callgrind_control zeroes the
+// counters, N requests run, and the counters are dumped: one window, startup excluded.
+//
+// TurboFan keeps compiling long after the warm-up (functions called once per Redis batch get hot
+// only after thousands of batches; with --predictable it compiles on the main thread, and one late
+// compile adds up to 100,000 instructions per request to its window), so windows are run until the
+// JIT has SETTLED: until one window spends under 0.5% of its instructions in the compiler (at most
+// --settle windows). That window and the next ones, `--repeat` in all, are the measurement, and the
+// figure is their MEAN (all their instructions over all their requests) WITHOUT the optimizing
+// compiler's own instructions: compiling is warm-up work (at full speed on a background thread,
+// and done once per function, not per request), and the late tier-ups still land in some windows
+// at random. Everything else stays in: GC, deoptimized code running slower until it is compiled
+// again, timers. No window is picked for being lucky; each window's compiler and GC instructions
+// per request are shown, and the mean with the compiler too.
+// The Redis client's work (ioredis, batching, reply parsing) is in the edge process and counted;
 // redis-server is another process, not traced: its CPU is what bench/firewall.ts reports.
 //
 // Usage: node bin/run-ts.js bench/firewall-instructions.ts [--targets off,memory,redis]
-//          [--requests 2000] [--warmup 5000] [--connections 32] [--route fixed|proxy] [--repeat 5]
-//          [--keep DIR] [--node-flags '--perf-basic-prof'] [--no-valgrind (just check that it runs)]
+//          [--requests 2000] [--warmup 10000] [--connections 32] [--route fixed|proxy] [--repeat 5]
+//          [--settle 10] [--keep DIR] [--node-flags '--perf-basic-prof'] [--no-valgrind (just check that it runs)]
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect, createServer, type Socket } from 'node:net'
@@ -30,15 +40,21 @@ const opt = (name: string, dflt: string) => {
   return i === -1 ? dflt : args[i + 1]!
 }
 
+// V8's optimizing compiler and garbage collector, by function name (breakdown()).
+const COMPILER = /v8::internal::(compiler|maglev|baseline)::|OptimizedCompilationJob|TurbofanCompilationJob|v8::internal::Zone::/
+const GC = /v8::internal::.*(Scaveng|MarkCompact|Marking|Sweep|Evacuat|Heap::|GCTracer|RememberedSet|SlotSet|PointersUpdating|MemoryAllocator|Compaction|ObjectVisitor|MarkingVisitor|IncrementalMarking|WeakObjects|GlobalHandles)/
+
 await main()
 
 async function main(): Promise<void> {
   const targets = opt('targets', 'off,memory,redis').split(',') as FirewallTarget[]
   const n = Number(opt('requests', '2000'))
-  const warmup = Number(opt('warmup', '5000'))
+  const warmup = Number(opt('warmup', '10000'))
   const connections = Number(opt('connections', '32'))
   const route = opt('route', 'fixed')
   const repeat = Number(opt('repeat', '5'))
+  // At most this many windows are spent waiting for the JIT to settle (then the measurement starts anyway).
+  const settleMax = Number(opt('settle', '10'))
   const valgrind = !args.includes('--no-valgrind')
   // --keep DIR: leave the callgrind files there (for callgrind_annotate); --node-flags '…': e.g.
   // --perf-basic-prof, whose /tmp/perf-PID.map names the JIT code callgrind shows as addresses.
@@ -66,6 +82,8 @@ async function main(): Promise<void> {
   const upPort = await freePort()
   const upstream = spawn(process.execPath, ['-e', `require('http').createServer((q,r)=>{r.setHeader('content-type','text/plain');r.end('ok')}).listen(${upPort},'127.0.0.1',()=>console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] })
   await new Promise((r) => upstream.stdout!.once('data', r))
+  // A failed run must not leave its servers behind.
+  process.once('exit', () => { upstream.kill('SIGTERM'); redisServer?.kill('SIGKILL') })
 
   // The traced edge is bundled once (plain JS: no TypeScript compiling under valgrind).
   const bundle = join(dir, 'edge.mjs')
@@ -74,12 +92,23 @@ async function main(): Promise<void> {
     `--outfile=${bundle}`, '--log-level=warning', "--banner:js=import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"])
   copyFileSync(DEFAULT_BOT_RULES_FILE, join(dir, 'bot-rules.txt'))
 
+  /** One measured window: instructions per request in all, and in the compiler and the GC. */
+  interface Window { total: number; compiler: number; gc: number }
+  /** How many EVALSHA the Redis edge sent (redis-server's own count; read from this process). */
+  async function evalshaCalls(): Promise<number> {
+    const { Redis } = await import('ioredis')
+    const r = new Redis(redisUrl)
+    const calls = Number(/cmdstat_evalsha:calls=(\d+)/.exec(await r.info('commandstats'))?.[1] ?? 0)
+    r.disconnect()
+    return calls
+  }
+
   /**
-   * Runs one traced edge: the warm-up, then `repeat` windows of `n` requests, each counted alone
-   * (callgrind_control zeroes the counters before a window and dumps them after it). Returns the
-   * instructions per request of each window.
+   * Runs one traced edge: the warm-up, windows of `n` requests until the JIT has settled (see the
+   * top), then `repeat` measured windows, each counted alone (callgrind_control zeroes the counters
+   * before a window and dumps them after it).
    */
-  async function run(target: FirewallTarget): Promise<number[]> {
+  async function run(target: FirewallTarget): Promise<{ windows: Window[]; settling: number[]; perEval?: number }> {
     const port = await freePort()
     const fw = target === 'off' ? undefined : firewallSection(target, dir, { url: redisUrl, prefix: `causeway:fwinstr:${process.pid}:${target}:` })
     const file = join(dir, `${target}.json`)
@@ -97,21 +126,32 @@ async function main(): Promise<void> {
       child.once('exit', (c) => reject(new Error(`edge ${target} exited (${c}): ${log.slice(-2000)}`)))
     })
     await drive(port, warmup)
-    const perRequest: number[] = []
-    for (let w = 1; w <= repeat; w++) {
+    const windows: Window[] = []
+    const settling: number[] = []
+    let calls0 = 0
+    for (let w = 1; windows.length < repeat; w++) {
       if (valgrind) execFileSync('callgrind_control', ['-z', String(child.pid)])
       await drive(port, n)
-      if (!valgrind) continue
+      if (!valgrind) { windows.push({ total: 0, compiler: 0, gc: 0 }); continue }
       execFileSync('callgrind_control', ['-d', String(child.pid)])
-      const m = /^(?:summary|totals):\s*(\d+)/m.exec(readFileSync(`${out}.${w}`, 'utf8'))
-      if (!m) throw new Error(`no totals in ${out}.${w}`)
-      perRequest.push(Number(m[1]) / n)
-      console.error(`${target}: window ${w}: ${Math.round(Number(m[1]) / n)} instructions per request`)
+      const c = breakdown(`${out}.${w}`)
+      const x: Window = { total: c.total / n, compiler: c.compiler / n, gc: c.gc / n }
+      const settled = windows.length > 0 || c.compiler < 0.005 * c.total || settling.length >= settleMax
+      if (settled && windows.length === 0 && target === 'redis') calls0 = await evalshaCalls()
+      if (settled) windows.push(x)
+      else settling.push(x.total)
+      console.error(`${target}: window ${w}${settled ? '' : ' (settling)'}: ${Math.round(x.total)} instructions per request (compiler ${Math.round(x.compiler)}, GC ${Math.round(x.gc)})`)
     }
+    // The Redis store falls back on local limits while Redis does not answer: such windows would
+    // not measure Redis (the edge gives Redis a minute under valgrind; see firewall-instructions-edge.ts).
+    if (/Redis unreachable/.test(log)) throw new Error(`edge ${target}: Redis was taken for down during the run: ${log.slice(-1000)}`)
+    // Decisions per EVALSHA in the measured windows (the batching the Redis figure depends on); the
+    // first measured window's count is taken after it ran, so that window is left out of it.
+    const perEval = target === 'redis' && valgrind ? ((repeat - 1) * n) / Math.max(1, (await evalshaCalls()) - calls0) : undefined
     const exited = new Promise((r) => child.once('exit', r))
     child.stdin!.end()
     await exited
-    return perRequest
+    return { windows, settling, perEval }
   }
 
   /** `n` requests over `connections` keep-alive sockets, one in flight each; all must be 200. */
@@ -143,31 +183,64 @@ async function main(): Promise<void> {
   }
 
   if (valgrind && spawnSync('sh', ['-c', 'command -v valgrind']).status !== 0) throw new Error('valgrind is not installed')
-  const perRequest = new Map<FirewallTarget, number[]>()
-  for (const t of targets) perRequest.set(t, await run(t))
-  // How many decisions each EVALSHA carried (the batching the Redis figure depends on).
-  let perEval = ''
-  if (redisServer && targets.includes('redis')) {
-    const { Redis } = await import('ioredis')
-    const r = new Redis(redisUrl)
-    const calls = Number(/cmdstat_evalsha:calls=(\d+)/.exec(await r.info('commandstats'))?.[1] ?? 0)
-    r.disconnect()
-    if (calls) perEval = ` (Redis: ${((warmup + repeat * n) / calls).toFixed(1)} decisions per EVALSHA)`
-  }
+  const results = new Map<FirewallTarget, Awaited<ReturnType<typeof run>>>()
+  for (const t of targets) results.set(t, await run(t))
   upstream.kill('SIGTERM')
   redisServer?.kill('SIGKILL')
   rmSync(dir, { recursive: true, force: true })
   if (!valgrind) { console.log('ran without valgrind: no instruction counts'); return }
 
-  const lowest = (xs: number[]) => Math.min(...xs)
-  const off = perRequest.get('off') ? lowest(perRequest.get('off')!) : undefined
-  console.log(`edge instructions per request (callgrind, route ${route}, ${connections} connections, ${repeat} windows of ${n} requests after ${warmup} warm-up; the lowest window)${perEval}`)
+  const mean = (ws: Window[], k: keyof Window) => ws.reduce((a, w) => a + w[k], 0) / ws.length
+  // The figure: instructions per request without the optimizing compiler's (see the top).
+  const steady = (t: FirewallTarget) => mean(results.get(t)!.windows, 'total') - mean(results.get(t)!.windows, 'compiler')
+  const off = results.get('off') ? steady('off') : undefined
+  const perEval = results.get('redis')?.perEval
+  console.log(`edge instructions per request (callgrind, route ${route}, ${connections} connections, windows of ${n} requests after ${warmup} warm-up; ` +
+    `the MEAN of ${repeat} windows once the JIT has settled, without TurboFan's own instructions)${perEval ? ` (Redis: ${perEval.toFixed(1)} decisions per EVALSHA)` : ''}`)
   console.table(Object.fromEntries(targets.map((t) => {
-    const v = lowest(perRequest.get(t)!)
+    const r = results.get(t)!
+    const v = steady(t)
     return [t, {
       'instructions/request': Math.round(v),
-      ...(repeat > 1 ? { windows: perRequest.get(t)!.map((x) => Math.round(x)).join(' / ') } : {}),
+      'with compiler': Math.round(mean(r.windows, 'total')),
+      windows: r.windows.map((x) => Math.round(x.total - x.compiler)).join(' / '),
+      'compiler, GC': `${Math.round(mean(r.windows, 'compiler'))}, ${Math.round(mean(r.windows, 'gc'))}`,
+      settling: r.settling.map((x) => Math.round(x)).join(' / '),
       ...(off !== undefined && t !== 'off' ? { 'firewall stage': Math.round(v - off), 'cost (1 − off/on)': `${((1 - off / v) * 100).toFixed(1)}%` } : {}),
     }]
   })))
+}
+
+/**
+ * A callgrind dump's instructions: in all, in V8's optimizing compiler, and in its garbage
+ * collector (by function name; the self cost of each function, so nothing is counted twice).
+ */
+function breakdown(file: string): { total: number; compiler: number; gc: number } {
+  const names = new Map<string, string>()
+  let total = 0
+  let compiler = 0
+  let gc = 0
+  let kind = 0 // of the current function: 0 other, 1 compiler, 2 GC
+  let skipNext = false
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (skipNext) { skipNext = false; continue } // the inclusive cost of a call
+    if (line.startsWith('fn=') || line.startsWith('cfn=')) {
+      const m = /^c?fn=\((\d+)\)(?: (.*))?$/.exec(line)
+      if (!m) continue
+      if (m[2] !== undefined) names.set(m[1]!, m[2])
+      if (line[0] === 'f') {
+        const name = names.get(m[1]!) ?? ''
+        kind = COMPILER.test(name) ? 1 : GC.test(name) ? 2 : 0
+      }
+      continue
+    }
+    if (line.startsWith('calls=')) { skipNext = true; continue }
+    if (line.startsWith('summary:') || line.startsWith('totals:')) { total ||= Number(line.slice(line.indexOf(':') + 1)); continue }
+    if (kind === 0) continue
+    const m = /^(?:[+-]?\d+|\*)\s+(\d+)/.exec(line)
+    if (!m) continue
+    if (kind === 1) compiler += Number(m[1])
+    else gc += Number(m[1])
+  }
+  return { total, compiler, gc }
 }
