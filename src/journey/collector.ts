@@ -166,28 +166,33 @@ export class Collector extends EventEmitter {
   /** Stores already-decoded spans. */
   add(spans: CollectedSpan[]): { accepted: number; rejected: number } {
     let accepted = 0
-    const touched = new Set<string>()
+    // Only waitForSpans() listens; without a listener there is nothing to collect for it.
+    const touched = this.listenerCount('spans') > 0 ? new Set<string>() : undefined
+    // A batch holds a trace's spans one after another: the previous span's record, when it is the
+    // same trace, is already the most recent one (no lookup, no re-insert).
+    let last: TraceRecord | undefined
     for (const s of spans) {
-      let rec = this.#traces.get(s.traceId)
-      if (rec) {
+      let rec = last !== undefined && last.traceId === s.traceId ? last : this.#traces.get(s.traceId)
+      if (rec === undefined) {
+        rec = new TraceRecord(s.traceId)
+        this.#traces.set(s.traceId, rec)
+      } else if (rec !== last) {
         // Re-insert: a trace still receiving spans is "recent" and must not be evicted first.
         this.#traces.delete(s.traceId)
         this.#traces.set(s.traceId, rec)
-      } else {
-        rec = new TraceRecord(s.traceId)
-        this.#traces.set(s.traceId, rec)
       }
+      last = rec
       if (!rec.spans.has(s.spanId) && rec.spans.size >= this.options.maxSpansPerTrace) {
         this.#stats.droppedSpans++
         continue
       }
       if (!rec.spans.has(s.spanId)) this.#spanTotal++
       rec.add(s)
-      touched.add(s.traceId)
+      touched?.add(s.traceId)
       accepted++
     }
     this.#evict()
-    if (touched.size > 0) this.emit('spans', [...touched])
+    if (touched !== undefined && touched.size > 0) this.emit('spans', [...touched])
     return { accepted, rejected: spans.length - accepted }
   }
 
