@@ -101,11 +101,13 @@ function id(v: unknown, path: string, hexLen: number): string {
   return lower
 }
 
+const TWO_64 = 2n ** 64n
+
 function nanos(v: unknown, path: string): bigint {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v)
   if (typeof v === 'string' && NANOS.test(v)) {
     const n = BigInt(v)
-    if (n < 2n ** 64n) return n
+    if (n < TWO_64) return n
   }
   fail(path, 'expected unix nanoseconds as a decimal string')
 }
