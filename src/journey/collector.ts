@@ -2,8 +2,7 @@
 // span count, assembling spans that arrive from several processes by trace id. Spans come in as
 // OTLP/HTTP JSON (collector-http.ts) or in-process through sink(). Queries feed the dashboard.
 import { EventEmitter } from 'node:events'
-import { decodeOtlpTraces, type CollectedSpan } from './otlp-decode.ts'
-import { encodeAttributes, encodeSpan } from './otlp.ts'
+import { collectLocalSpans, decodeOtlpTraces, type CollectedSpan } from './otlp-decode.ts'
 import { buildTree, type TraceTree } from './tree.ts'
 import type { Attributes, SpanData } from './span.ts'
 import type { SpanSink } from './tracer.ts'
@@ -121,11 +120,6 @@ class TraceRecord {
   }
 }
 
-/** Spans from an in-process sink → the collector's shape, through the same encode/validate path. */
-function toOtlpBody(resource: Attributes, spans: SpanData[]) {
-  return { resourceSpans: [{ resource: { attributes: encodeAttributes(resource) }, scopeSpans: [{ scope: { name: 'causeway.journey' }, spans: spans.map(encodeSpan) }] }] }
-}
-
 /**
  * Holds recent traces and answers the dashboard's questions.
  * @example
@@ -172,28 +166,33 @@ export class Collector extends EventEmitter {
   /** Stores already-decoded spans. */
   add(spans: CollectedSpan[]): { accepted: number; rejected: number } {
     let accepted = 0
-    const touched = new Set<string>()
+    // Only waitForSpans() listens; without a listener there is nothing to collect for it.
+    const touched = this.listenerCount('spans') > 0 ? new Set<string>() : undefined
+    // A batch holds a trace's spans one after another: the previous span's record, when it is the
+    // same trace, is already the most recent one (no lookup, no re-insert).
+    let last: TraceRecord | undefined
     for (const s of spans) {
-      let rec = this.#traces.get(s.traceId)
-      if (rec) {
+      let rec = last !== undefined && last.traceId === s.traceId ? last : this.#traces.get(s.traceId)
+      if (rec === undefined) {
+        rec = new TraceRecord(s.traceId)
+        this.#traces.set(s.traceId, rec)
+      } else if (rec !== last) {
         // Re-insert: a trace still receiving spans is "recent" and must not be evicted first.
         this.#traces.delete(s.traceId)
         this.#traces.set(s.traceId, rec)
-      } else {
-        rec = new TraceRecord(s.traceId)
-        this.#traces.set(s.traceId, rec)
       }
+      last = rec
       if (!rec.spans.has(s.spanId) && rec.spans.size >= this.options.maxSpansPerTrace) {
         this.#stats.droppedSpans++
         continue
       }
       if (!rec.spans.has(s.spanId)) this.#spanTotal++
       rec.add(s)
-      touched.add(s.traceId)
+      touched?.add(s.traceId)
       accepted++
     }
     this.#evict()
-    if (touched.size > 0) this.emit('spans', [...touched])
+    if (touched !== undefined && touched.size > 0) this.emit('spans', [...touched])
     return { accepted, rejected: spans.length - accepted }
   }
 
@@ -224,7 +223,9 @@ export class Collector extends EventEmitter {
       queue = []
       if (batch.length === 0) return
       try {
-        this.ingest(toOtlpBody(resource, batch))
+        // Straight into the collector's shape: the same spans as an OTLP export of them would
+        // give, without building and validating the OTLP objects in between.
+        this.add(collectLocalSpans(resource, 'causeway.journey', batch))
       } catch {
         // Runs from setImmediate: a throw here would take the whole process down.
         sink.dropped += batch.length

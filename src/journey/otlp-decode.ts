@@ -2,7 +2,7 @@
 // comes from the network: every field is checked, a bad one is reported with its path
 // (`resourceSpans[0].scopeSpans[1].spans[3].traceId: …`) and the whole request is refused.
 // Strings and lists are capped so one request cannot make a span arbitrarily large.
-import type { SpanKind, StatusCode } from './span.ts'
+import { msToNanos, type AttributeValue, type Attributes, type SpanData, type SpanKind, type StatusCode } from './span.ts'
 
 export type Value = string | number | boolean | null | Value[] | { [key: string]: Value }
 
@@ -36,6 +36,14 @@ export interface CollectedSpan {
 
 export class OtlpDecodeError extends Error {
   readonly code = 'CW_ERR_JOURNEY_OTLP'
+  /** Where the bad field is; each enclosing level prepends its part as the error passes through. */
+  path: string
+  readonly reason: string
+  constructor(path: string, reason: string) {
+    super(`${path}: ${reason}`)
+    this.path = path
+    this.reason = reason
+  }
 }
 
 export const LIMITS = { string: 4096, name: 512, attributes: 128, events: 128, arrayItems: 128, depth: 4 }
@@ -50,8 +58,20 @@ const STATUS_NAMES: Record<string, StatusCode> = { STATUS_CODE_UNSET: 'unset', S
 const HEX_ID = /^[0-9a-fA-F]+$/
 const NANOS = /^\d{1,20}$/
 
+// Paths are built only for the error: a field's path is relative to the object its function
+// decodes (constant strings), and a loop prepends `[i]` and its own part when an error passes
+// through it (under()). A valid body, the usual one, builds no path string at all.
 function fail(path: string, msg: string): never {
-  throw new OtlpDecodeError(`${path}: ${msg}`)
+  throw new OtlpDecodeError(path, msg)
+}
+
+/** Prepends `prefix` to the path of a decode error passing through (other errors unchanged). */
+function under(e: unknown, prefix: string): unknown {
+  if (e instanceof OtlpDecodeError) {
+    e.path = prefix + e.path
+    e.message = `${e.path}: ${e.reason}`
+  }
+  return e
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -81,21 +101,24 @@ function id(v: unknown, path: string, hexLen: number): string {
   return lower
 }
 
+const TWO_64 = 2n ** 64n
+
 function nanos(v: unknown, path: string): bigint {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v)
   if (typeof v === 'string' && NANOS.test(v)) {
     const n = BigInt(v)
-    if (n < 2n ** 64n) return n
+    if (n < TWO_64) return n
   }
   fail(path, 'expected unix nanoseconds as a decimal string')
 }
 
-function anyValue(v: unknown, path: string, depth: number): Value {
-  if (!isObject(v)) fail(path, 'expected an AnyValue object')
+/** `at`: this value's path relative to the caller's object ('' or a constant). */
+function anyValue(v: unknown, at: string, depth: number): Value {
+  if (!isObject(v)) fail(at, 'expected an AnyValue object')
   if (depth > LIMITS.depth) return '[nested too deep]'
-  if ('stringValue' in v) return str(v.stringValue, `${path}.stringValue`)
+  if ('stringValue' in v) return str(v.stringValue, `${at}.stringValue`)
   if ('boolValue' in v) {
-    if (typeof v.boolValue !== 'boolean') fail(`${path}.boolValue`, 'expected a boolean')
+    if (typeof v.boolValue !== 'boolean') fail(`${at}.boolValue`, 'expected a boolean')
     return v.boolValue
   }
   if ('intValue' in v) {
@@ -105,35 +128,48 @@ function anyValue(v: unknown, path: string, depth: number): Value {
       const n = Number(i)
       return Number.isSafeInteger(n) ? n : i
     }
-    fail(`${path}.intValue`, 'expected an integer')
+    fail(`${at}.intValue`, 'expected an integer')
   }
   if ('doubleValue' in v) {
     const d = v.doubleValue
     if (typeof d === 'number') return d
     if (typeof d === 'string' && ['NaN', 'Infinity', '-Infinity'].includes(d)) return d
-    fail(`${path}.doubleValue`, 'expected a number')
+    fail(`${at}.doubleValue`, 'expected a number')
   }
-  if ('bytesValue' in v) return str(v.bytesValue, `${path}.bytesValue`)
+  if ('bytesValue' in v) return str(v.bytesValue, `${at}.bytesValue`)
   if ('arrayValue' in v) {
-    if (!isObject(v.arrayValue)) fail(`${path}.arrayValue`, 'expected an object')
-    const values = list(v.arrayValue.values, `${path}.arrayValue.values`)
-    return values.slice(0, LIMITS.arrayItems).map((x, i) => anyValue(x, `${path}.arrayValue.values[${i}]`, depth + 1))
+    if (!isObject(v.arrayValue)) fail(`${at}.arrayValue`, 'expected an object')
+    const values = list(v.arrayValue.values, `${at}.arrayValue.values`)
+    const out: Value[] = []
+    for (let i = 0; i < values.length && i < LIMITS.arrayItems; i++) {
+      try {
+        out.push(anyValue(values[i], '', depth + 1))
+      } catch (e) {
+        throw under(e, `${at}.arrayValue.values[${i}]`)
+      }
+    }
+    return out
   }
   if ('kvlistValue' in v) {
-    if (!isObject(v.kvlistValue)) fail(`${path}.kvlistValue`, 'expected an object')
-    return attributes(v.kvlistValue.values, `${path}.kvlistValue.values`, depth + 1)
+    if (!isObject(v.kvlistValue)) fail(`${at}.kvlistValue`, 'expected an object')
+    return attributes(v.kvlistValue.values, `${at}.kvlistValue.values`, depth + 1)
   }
   return null // an empty AnyValue is allowed by the spec
 }
 
-function attributes(v: unknown, path: string, depth = 0): Record<string, Value> {
+/** `at`: the list's path relative to the caller's object (a constant). */
+function attributes(v: unknown, at: string, depth = 0): Record<string, Value> {
   const out: Record<string, Value> = Object.create(null)
-  const items = list(v, path)
+  const items = list(v, at)
   for (let i = 0; i < items.length && i < LIMITS.attributes; i++) {
-    const kv = items[i]
-    if (!isObject(kv)) fail(`${path}[${i}]`, 'expected {key, value}')
-    const key = str(kv.key, `${path}[${i}].key`, LIMITS.name)
-    out[key] = kv.value === undefined ? null : anyValue(kv.value, `${path}[${i}].value`, depth)
+    try {
+      const kv = items[i]
+      if (!isObject(kv)) fail('', 'expected {key, value}')
+      const key = str(kv.key, '.key', LIMITS.name)
+      out[key] = kv.value === undefined ? null : anyValue(kv.value, '.value', depth)
+    } catch (e) {
+      throw under(e, `${at}[${i}]`)
+    }
   }
   return out
 }
@@ -145,36 +181,48 @@ function enumOf<T>(v: unknown, path: string, byIndex: T[], byName: Record<string
   fail(path, `unknown value ${JSON.stringify(v)}`)
 }
 
-function span(v: unknown, path: string, service: string, resource: Record<string, Value>, scope: string | undefined): CollectedSpan {
-  if (!isObject(v)) fail(path, 'expected a span object')
-  const start = nanos(v.startTimeUnixNano, `${path}.startTimeUnixNano`)
-  const end = nanos(v.endTimeUnixNano, `${path}.endTimeUnixNano`)
-  if (end < start) fail(`${path}.endTimeUnixNano`, 'ends before it starts')
+function events(v: unknown): CollectedEvent[] {
+  const items = list(v, '.events')
+  const out: CollectedEvent[] = []
+  for (let i = 0; i < items.length && i < LIMITS.events; i++) {
+    try {
+      const e = items[i]
+      if (!isObject(e)) fail('', 'expected an event object')
+      out.push({ name: str(e.name ?? '', '.name', LIMITS.name), timeUnixNano: nanos(e.timeUnixNano, '.timeUnixNano').toString(), attributes: attributes(e.attributes, '.attributes') })
+    } catch (e) {
+      throw under(e, `.events[${i}]`)
+    }
+  }
+  return out
+}
+
+/** One span; error paths relative to it. */
+function span(v: unknown, service: string, resource: Record<string, Value>, scope: string | undefined): CollectedSpan {
+  if (!isObject(v)) fail('', 'expected a span object')
+  const start = nanos(v.startTimeUnixNano, '.startTimeUnixNano')
+  const end = nanos(v.endTimeUnixNano, '.endTimeUnixNano')
+  if (end < start) fail('.endTimeUnixNano', 'ends before it starts')
   const parent = v.parentSpanId
   const status = isObject(v.status) ? v.status : {}
-  const events = list(v.events, `${path}.events`).slice(0, LIMITS.events).map((e, i) => {
-    const p = `${path}.events[${i}]`
-    if (!isObject(e)) fail(p, 'expected an event object')
-    return { name: str(e.name ?? '', `${p}.name`, LIMITS.name), timeUnixNano: nanos(e.timeUnixNano, `${p}.timeUnixNano`).toString(), attributes: attributes(e.attributes, `${p}.attributes`) }
-  })
+  const evs = events(v.events)
   const out: CollectedSpan = {
-    traceId: id(v.traceId, `${path}.traceId`, 32),
-    spanId: id(v.spanId, `${path}.spanId`, 16),
-    name: str(v.name, `${path}.name`, LIMITS.name),
-    kind: enumOf(v.kind, `${path}.kind`, KINDS, KIND_NAMES, 'unspecified'),
+    traceId: id(v.traceId, '.traceId', 32),
+    spanId: id(v.spanId, '.spanId', 16),
+    name: str(v.name, '.name', LIMITS.name),
+    kind: enumOf(v.kind, '.kind', KINDS, KIND_NAMES, 'unspecified'),
     startTimeUnixNano: start.toString(),
     endTimeUnixNano: end.toString(),
     startMs: Number(start / 1000n) / 1000,
     durationMs: Number(end - start) / 1e6,
-    attributes: attributes(v.attributes, `${path}.attributes`),
-    events,
-    status: { code: enumOf(status.code, `${path}.status.code`, STATUSES, STATUS_NAMES, 'unset') },
+    attributes: attributes(v.attributes, '.attributes'),
+    events: evs,
+    status: { code: enumOf(status.code, '.status.code', STATUSES, STATUS_NAMES, 'unset') },
     service,
     resource,
   }
-  if (parent !== undefined && parent !== null && parent !== '') out.parentSpanId = id(parent, `${path}.parentSpanId`, 16)
+  if (parent !== undefined && parent !== null && parent !== '') out.parentSpanId = id(parent, '.parentSpanId', 16)
   if (typeof v.traceState === 'string' && v.traceState !== '') out.traceState = cap(v.traceState, 512)
-  if (status.message !== undefined && status.message !== '') out.status.message = str(status.message, `${path}.status.message`)
+  if (status.message !== undefined && status.message !== '') out.status.message = str(status.message, '.status.message')
   if (scope !== undefined) out.scope = scope
   return out
 }
@@ -191,7 +239,12 @@ export function decodeOtlpTraces(body: unknown): CollectedSpan[] {
   list(body.resourceSpans, 'resourceSpans').forEach((rs, r) => {
     const rp = `resourceSpans[${r}]`
     if (!isObject(rs)) fail(rp, 'expected an object')
-    const resource = isObject(rs.resource) ? attributes(rs.resource.attributes, `${rp}.resource.attributes`) : {}
+    let resource: Record<string, Value> = {}
+    try {
+      if (isObject(rs.resource)) resource = attributes(rs.resource.attributes, '.resource.attributes')
+    } catch (e) {
+      throw under(e, rp)
+    }
     const svc = resource['service.name']
     const service = typeof svc === 'string' && svc !== '' ? svc : 'unknown_service'
     // `instrumentationLibrarySpans` is the pre-1.0 name some old SDKs still send.
@@ -200,8 +253,81 @@ export function decodeOtlpTraces(body: unknown): CollectedSpan[] {
       if (!isObject(ss)) fail(sp, 'expected an object')
       const scopeObj = ss.scope ?? ss.instrumentationLibrary
       const scope = isObject(scopeObj) && typeof scopeObj.name === 'string' ? cap(scopeObj.name, LIMITS.name) : undefined
-      list(ss.spans, `${sp}.spans`).forEach((x, i) => out.push(span(x, `${sp}.spans[${i}]`, service, resource, scope)))
+      const spans = list(ss.spans, `${sp}.spans`)
+      for (let i = 0; i < spans.length; i++) {
+        try {
+          out.push(span(spans[i], service, resource, scope))
+        } catch (e) {
+          throw under(e, `${sp}.spans[${i}]`)
+        }
+      }
     })
   })
+  return out
+}
+
+/** An in-process attribute value as anyValue() would decode its OTLP encoding (otlp.ts encodeValue). */
+function localValue(v: AttributeValue): Value {
+  if (typeof v === 'string') return cap(v)
+  if (typeof v === 'boolean') return v
+  if (typeof v === 'number') {
+    // intValue for safe integers (-0 travels as "0"); doubleValue; NaN and ±Infinity as text.
+    if (Number.isSafeInteger(v)) return v === 0 ? 0 : v
+    return Number.isFinite(v) ? v : String(v)
+  }
+  return v.slice(0, LIMITS.arrayItems).map((x) => localValue(x))
+}
+
+/** In-process attributes as attributes() would decode their OTLP encoding: unset ones left out, capped. */
+function localAttributes(attrs: Attributes): Record<string, Value> {
+  const out: Record<string, Value> = Object.create(null)
+  let n = 0
+  for (const key in attrs) {
+    const v = attrs[key]
+    if (v === undefined || v === null) continue
+    if (n++ >= LIMITS.attributes) break
+    out[cap(key, LIMITS.name)] = localValue(v)
+  }
+  return out
+}
+
+/**
+ * The collector's shape of spans recorded in this process (its sink), without the round trip
+ * through OTLP JSON objects and their validation: the same result as decodeOtlpTraces() of
+ * encodeTraces(resource, spans) with scope `scope`. Throws OtlpDecodeError like it for a span
+ * that ends before it starts.
+ */
+export function collectLocalSpans(resource: Attributes, scope: string, spans: readonly SpanData[]): CollectedSpan[] {
+  const res = localAttributes(resource)
+  const svc = res['service.name']
+  const service = typeof svc === 'string' && svc !== '' ? svc : 'unknown_service'
+  const out: CollectedSpan[] = []
+  for (const s of spans) {
+    const startNs = msToNanos(s.startMs)
+    const endNs = msToNanos(s.endMs)
+    const start = BigInt(startNs)
+    const end = BigInt(endNs)
+    if (end < start) fail(`span ${s.spanId}.endTimeUnixNano`, 'ends before it starts')
+    const c: CollectedSpan = {
+      traceId: s.traceId,
+      spanId: s.spanId,
+      name: cap(s.name, LIMITS.name),
+      kind: s.kind,
+      startTimeUnixNano: startNs,
+      endTimeUnixNano: endNs,
+      startMs: Number(start / 1000n) / 1000,
+      durationMs: Number(end - start) / 1e6,
+      attributes: localAttributes(s.attributes),
+      events: s.events.length === 0 ? [] : s.events.slice(0, LIMITS.events).map((e) => ({ name: cap(e.name, LIMITS.name), timeUnixNano: msToNanos(e.timeMs), attributes: localAttributes(e.attributes) })),
+      status: { code: s.status.code },
+      service,
+      resource: res,
+    }
+    if (s.parentSpanId) c.parentSpanId = s.parentSpanId
+    if (s.traceState) c.traceState = cap(s.traceState, 512)
+    if (s.status.message !== undefined && s.status.message !== '') c.status.message = cap(s.status.message)
+    c.scope = scope
+    out.push(c)
+  }
   return out
 }

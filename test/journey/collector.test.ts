@@ -2,7 +2,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import { gzipSync } from 'node:zlib'
-import { createCollector, listenCollector, configureJourney, createSampler, startTrace, span, type Collector } from '../../src/journey/index.ts'
+import { collectLocalSpans, decodeOtlpTraces } from '../../src/journey/otlp-decode.ts'
+import type { SpanData } from '../../src/journey/span.ts'
+import { encodeTraces, createCollector, listenCollector, configureJourney, createSampler, startTrace, span, type Collector } from '../../src/journey/index.ts'
 
 const T1 = '4bf92f3577b34da6a3ce929d0e0e4736'
 const T2 = '0af7651916cd43dd8448eb211c80319c'
@@ -218,6 +220,30 @@ test('in-process sink: the hosting process stores its spans without HTTP, off th
   await startTrace(undefined, undefined, async () => {})
   await waiting
   assert.equal(c.stats().traces, 2)
+})
+
+test('in-process spans are stored exactly as an OTLP export of them would be (the sink skips the JSON objects)', () => {
+  const resource = { 'service.name': 'causeway-edge', 'host.name': 'h', skipped: undefined }
+  const t0 = 1_763_700_000_123.456789
+  const long = 'x'.repeat(5000)
+  const many: Record<string, number> = {}
+  for (let i = 0; i < 140; i++) many[`k${i}`] = i
+  const spans: SpanData[] = [
+    {
+      traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), parentSpanId: undefined, name: 'edge GET /', kind: 'server',
+      startMs: t0, endMs: t0 + 1.2345678, traceState: 'vendor=1',
+      attributes: { s: 'v', long, i: 42, neg: -7, zero: -0, big: 2 ** 60, d: 1.5, nan: Number.NaN, inf: -Infinity, b: false, arr: ['a', 1, true], u: undefined },
+      events: [{ name: 'exception', timeMs: t0 + 1, attributes: { 'exception.message': 'boom', n: 3 } }],
+      status: { code: 'error', message: 'HTTP 500' },
+    },
+    {
+      traceId: 'ab'.repeat(16), spanId: 'ef'.repeat(8), parentSpanId: 'cd'.repeat(8), name: long, kind: 'client',
+      startMs: t0 + 0.1, endMs: t0 + 0.1, traceState: undefined, attributes: many, events: [], status: { code: 'unset' },
+    },
+  ]
+  const viaOtlp = decodeOtlpTraces(JSON.parse(JSON.stringify(encodeTraces(resource, spans))))
+  for (const s of viaOtlp) s.scope = 'causeway.journey'
+  assert.deepEqual(collectLocalSpans(resource, 'causeway.journey', spans), viaOtlp)
 })
 
 test('a very deep chain of spans builds without overflowing the stack', () => {
