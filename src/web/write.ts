@@ -9,6 +9,11 @@ import { pipeline } from 'node:stream/promises'
 import { FileBody, type HttpResponse } from './response.ts'
 import { utf8Bytes } from './utf8.ts'
 
+// A short string body goes to end() as it is: node sends it in one write with the head (measuring
+// it first is cheap); a copy into bytes costs more than it saves there (~2,000 instructions per
+// request for plaintext under callgrind).
+const SMALL_STRING = 1024
+
 /** Flattens headers into node's raw [name, value, name, value…] form. */
 function flatHeaders(h: HttpResponse['headers']): string[] {
   const flat: string[] = []
@@ -31,13 +36,16 @@ export function writeResponse(method: string, resp: HttpResponse, res: ServerRes
   const noBody = status === 204 || status === 304 || (status >= 100 && status < 200)
   if (typeof body === 'string') {
     if (!noBody && resp.headers['content-length'] === undefined) {
-      // Encoded once here: measuring it (Buffer.byteLength) and then having end() encode it would
-      // walk the string twice.
-      const bytes = utf8Bytes(body)
-      flat.push('content-length', String(bytes.byteLength))
-      res.writeHead(status, flat)
-      res.end(bytes)
-      return
+      if (body.length > SMALL_STRING) {
+        // Encoded once here: measuring it (Buffer.byteLength) and then having end() encode it
+        // would walk the string twice.
+        const bytes = utf8Bytes(body)
+        flat.push('content-length', String(bytes.byteLength))
+        res.writeHead(status, flat)
+        res.end(bytes)
+        return
+      }
+      flat.push('content-length', String(Buffer.byteLength(body)))
     }
     res.writeHead(status, flat)
     res.end(noBody ? undefined : body)
