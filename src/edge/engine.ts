@@ -16,6 +16,7 @@ import { matchRoute } from './routes/matcher.ts'
 import { enforceBodyLimit } from './stages/body-limit.ts'
 import { firewallRequest, firewallStage, observeResponse } from './stages/firewall.ts'
 import { canonicalPeer, identify } from './stages/identify.ts'
+import { peerAddressOf } from '../net/proxy-accept.ts'
 import { stripInternalHeaders } from './filters/strip-internal.ts'
 import { redirectToHttps } from './stages/https-redirect.ts'
 import { ProxyPools, validateProxyRoutes } from './actions/proxy.ts'
@@ -169,7 +170,7 @@ class EdgeEngine implements Edge {
   #connection(sock: Socket): boolean {
     const fw = this.#gen?.firewall
     if (!fw) return true
-    const r = fw.connect(canonicalPeer(sock.remoteAddress ?? ''))
+    const r = fw.connect(canonicalPeer(peerAddressOf(sock) ?? ''))
     if (typeof r !== 'function') return false
     sock.once('close', r)
     return true
@@ -182,6 +183,7 @@ class EdgeEngine implements Edge {
       trustedProxies: s.trustedProxies,
       scheme: listener.secure ? 'https' : 'http',
       fallbackHost: listener.settings.host,
+      proxyProtocol: listener.settings.proxyProtocol,
     })
     if (typeof id === 'string') {
       res.setHeader('connection', 'close')
@@ -270,7 +272,7 @@ class EdgeEngine implements Edge {
   #upgrade(req: IncomingMessage, socket: Socket, head: Buffer, listener: Listener): void {
     const gen = this.#gen!
     const res = new ServerResponse(req)
-    const id = identify(req, res, { trustedProxies: gen.settings.trustedProxies, scheme: listener.secure ? 'https' : 'http', fallbackHost: listener.settings.host })
+    const id = identify(req, res, { trustedProxies: gen.settings.trustedProxies, scheme: listener.secure ? 'https' : 'http', fallbackHost: listener.settings.host, proxyProtocol: listener.settings.proxyProtocol })
     const route = typeof id === 'string' ? undefined : matchRoute(gen.routes, id)
     const action = route?.action
     if (typeof id === 'string' || !action?.upgrade || listener.settings.redirectToHttps) {

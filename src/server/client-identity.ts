@@ -5,10 +5,10 @@ import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { clientAddressFrom, normalizeIp, type CidrSet } from '../net/ip.ts'
+import { PROXIED_PEER } from '../net/proxy-accept.ts'
 import type { ConnectionInfo } from '../contract.ts'
 
-/** Set on a socket by the PROXY protocol reader: the original client, which replaces the peer. */
-export const PROXIED_PEER = Symbol('causeway.proxiedPeer')
+export { PROXIED_PEER }
 const PEER = Symbol('causeway.peer')
 const PEER_TRUSTED = Symbol('causeway.peerTrusted')
 

@@ -27,7 +27,7 @@ export function resolveWorkers(v: unknown): number {
 
 /** Top-level scalar keys of the `edge` section (lists of listeners and routes are checked apart). */
 export const edgeTable = {
-  listen: { type: 'any', default: [{ port: 8080 }], description: 'listeners: `[{ host, port, tls, http2, redirectToHttps }]` (see below)' },
+  listen: { type: 'any', default: [{ port: 8080 }], description: 'listeners: `[{ host, port, tls, http2, redirectToHttps, proxyProtocol }]` (see below)' },
   routes: { type: 'any', default: [], description: 'route rules, evaluated in order; the first match acts (404 when none does)' },
   upstreams: { type: 'any', default: undefined as unknown, description: 'named upstream pools for `proxy` routes (see docs/edge.md, built by src/edge/upstream)' },
   cache: { type: 'any', default: undefined as unknown, description: 'the response cache (nginx proxy_cache) for proxy routes with `cache: true` (keys: docs/edge-proxy.md)' },
@@ -98,6 +98,7 @@ export const listenerTable = {
   tls: { type: 'any', default: undefined as unknown, description: '`{ certs: [{ cert, key, names? }], selfSigned? }` or `true` for a generated self-signed certificate' },
   http2: { type: 'boolean', default: true, description: 'offer HTTP/2 by ALPN on TLS listeners (HTTP/1.1 stays available)' },
   redirectToHttps: { type: 'any', default: false as unknown, description: '`true` or `{ status: 301|308, port }`: answer every request with a redirect to https' },
+  proxyProtocol: { type: 'boolean', default: false, description: 'read a PROXY protocol v1/v2 header (HAProxy, AWS NLB) off each connection from `edge.trustedProxies`, before HTTP and TLS; its source address becomes the client\'s peer address. A header from any other peer is refused (400); a trusted peer that sends none within `limits.headersTimeout` is closed (400/408)' },
 } satisfies SettingsTable
 
 export const staticTable = {

@@ -20,6 +20,8 @@ export interface ListenerSettings {
   tls?: TlsSettings
   http2: boolean
   redirectToHttps?: { status: number; port?: number }
+  /** Read a PROXY protocol header from `edge.trustedProxies` peers before HTTP/TLS. */
+  proxyProtocol: boolean
   key: string
 }
 
@@ -143,7 +145,7 @@ function tlsSettings(key: string, root: string, v: unknown): TlsSettings {
 
 function listener(key: string, root: string, v: unknown): ListenerSettings {
   const s = resolveSettings(key, listenerTable, obj(key, v), {})
-  const out: ListenerSettings = { host: s.host, port: s.port, http2: s.http2, key: '' }
+  const out: ListenerSettings = { host: s.host, port: s.port, http2: s.http2, proxyProtocol: s.proxyProtocol, key: '' }
   if (s.tls !== undefined && s.tls !== false) out.tls = tlsSettings(`${key}.tls`, root, s.tls)
   if (s.redirectToHttps) {
     const r = s.redirectToHttps === true ? {} : obj(`${key}.redirectToHttps`, s.redirectToHttps)
@@ -153,7 +155,7 @@ function listener(key: string, root: string, v: unknown): ListenerSettings {
     out.redirectToHttps = { status: status as number, port: r.port as number | undefined }
   }
   // Listeners with the same key are kept open across a reload.
-  out.key = JSON.stringify([out.host, out.port, out.tls, out.http2, out.redirectToHttps])
+  out.key = JSON.stringify([out.host, out.port, out.tls, out.http2, out.redirectToHttps, out.proxyProtocol])
   return out
 }
 
@@ -251,6 +253,9 @@ export function validateEdgeConfig(section: unknown, root: string, actionKinds =
   }
   const listen = list('edge.listen', s.listen).map((l, i) => listener(`edge.listen[${i}]`, root, l))
   if (listen.length === 0) throw new ConfigError('edge.listen', 'give at least one listener, e.g. [{ port: 8080 }]')
+  listen.forEach((l, i) => {
+    if (l.proxyProtocol && trustedProxies.size === 0) throw new ConfigError(`edge.listen[${i}].proxyProtocol`, 'only peers in edge.trustedProxies may send a PROXY header, and it is empty: list the proxies (e.g. ["10.0.0.0/8"])')
+  })
   const names = new Set<string>()
   const routes = list('edge.routes', s.routes).map((r, i): RouteSettings => {
     const key = `edge.routes[${i}]`

@@ -2,15 +2,19 @@
 // through the compatibility API, so every request reaches the engine as req/res). It applies the
 // head/body/idle/keep-alive timeouts and the head size limit, tracks connections and in-flight
 // requests, and closes gracefully: stop accepting, let requests finish (HTTP/2 GOAWAY), drop idle
-// keep-alive connections, cut whatever is left after the shutdown timeout.
+// keep-alive connections, cut whatever is left after the shutdown timeout. With `proxyProtocol` a
+// plain net.Server accepts, reads the PROXY header off the raw socket (before TLS), and hands the
+// socket to the HTTP/TLS server with the header's client as its peer (peerAddressOf).
 import http from 'node:http'
 import http2 from 'node:http2'
 import https from 'node:https'
-import type { AddressInfo, Socket } from 'node:net'
+import net, { type AddressInfo, type Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import type { EdgeRequest, EdgeResponse } from '../context.ts'
 import type { EdgeSettings, ListenerSettings } from '../config/validate.ts'
 import { buildSni, type SniTable } from './sni.ts'
+import { PROXIED_PEER, readProxyHeader, type ProxiedSocket } from '../../net/proxy-accept.ts'
+import type { CidrSet } from '../../net/ip.ts'
 
 export interface ListenerHooks {
   /** `expectContinue`: the client waits for `100 Continue` before sending its body. */
@@ -34,7 +38,13 @@ export interface ListenerAddress {
 export class Listener {
   settings: ListenerSettings
   readonly server: AnyServer
+  /** What listens: `server` itself, or the net.Server that reads PROXY headers first. */
+  readonly #acceptor: net.Server
   readonly secure: boolean
+  /** Peers that may (and must) send a PROXY header: edge.trustedProxies. */
+  #proxyFrom: CidrSet
+  /** Connections still waiting for their PROXY header. */
+  #awaitingHeader = new Set<Socket>()
   #sni: SniTable | undefined
   #raw = new Set<Socket>()
   /** HTTP/1.x connections (plain sockets, or TLS sockets that did not pick h2) → requests in flight. */
@@ -47,6 +57,7 @@ export class Listener {
     this.settings = settings
     const lim = all.limits
     this.secure = settings.tls !== undefined
+    this.#proxyFrom = all.trustedProxies
     const httpOpts = {
       maxHeaderSize: lim.maxHeaderSize,
       headersTimeout: lim.headersTimeout,
@@ -89,6 +100,9 @@ export class Listener {
         this.server = https.createServer({ ...tlsOpts, ...httpOpts }, onRequest)
       }
       this.server.on('secureConnection', (sock: TLSSocket) => {
+        // The TLS socket wraps the raw one the PROXY header was read from: carry its client over.
+        const proxied = (sock as TLSSocket & { _parent?: ProxiedSocket })._parent?.[PROXIED_PEER]
+        if (proxied !== undefined) (sock as ProxiedSocket)[PROXIED_PEER] = proxied
         if (sock.alpnProtocol === 'h2') return
         this.#trackH1(sock)
       })
@@ -123,6 +137,41 @@ export class Listener {
       const text = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'
       socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${text.length + 1}\r\nConnection: close\r\n\r\n${text}\n`)
     })
+    if (settings.proxyProtocol) {
+      this.#acceptor = net.createServer({ noDelay: true }, (sock) => this.#readProxyHeader(sock, lim.headersTimeout))
+      // node:http starts its headers/request timeout checks when its server emits 'listening';
+      // this one never listens itself.
+      this.#acceptor.on('listening', () => this.server.emit('listening'))
+    } else {
+      this.#acceptor = this.server
+    }
+  }
+
+  #readProxyHeader(sock: Socket, timeoutMs: number): void {
+    if (this.#closing) { sock.destroy(); return }
+    this.#awaitingHeader.add(sock)
+    sock.once('close', () => this.#awaitingHeader.delete(sock))
+    readProxyHeader(sock, this.#proxyFrom, timeoutMs, {
+      allowedKey: 'edge.trustedProxies',
+      accept: (s) => {
+        this.#awaitingHeader.delete(s)
+        this.server.emit('connection', s)
+        // A TLS server reads the raw socket's handle itself (and the unshifted ClientHello from
+        // its buffer); resuming the raw socket would hand those bytes to nobody.
+        // A connection the firewall refused is destroyed by now: its buffered request must not flow.
+        if (!this.secure && !s.destroyed) s.resume()
+      },
+      refuse: (s, status, reason) => {
+        this.#awaitingHeader.delete(s)
+        // A TLS client cannot read a plain-text answer: just close.
+        if (this.secure || !s.writable) { s.destroy(); return }
+        const text = status === 408 ? 'Request Timeout' : 'Bad Request'
+        const body = `${text}: ${reason}\n`
+        s.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+        // A client that keeps sending must not hold the socket open.
+        setTimeout(() => s.destroy(), 1000).unref()
+      },
+    })
   }
 
   #trackH1(sock: Socket | TLSSocket): void {
@@ -155,6 +204,7 @@ export class Listener {
   /** Replaces certificates (SIGHUP re-reads the files) without closing the socket. */
   updateTls(settings: ListenerSettings, all: EdgeSettings): void {
     this.settings = settings
+    this.#proxyFrom = all.trustedProxies
     if (!settings.tls || !this.secure) return
     const sni = buildSni(settings.tls, all.tlsDir, settings.key)
     this.#sni = sni
@@ -164,16 +214,16 @@ export class Listener {
   listen(): Promise<void> {
     return new Promise((resolve, reject) => {
       const onError = (e: Error) => reject(e)
-      this.server.once('error', onError)
-      this.server.listen({ host: this.settings.host, port: this.settings.port }, () => {
-        this.server.off('error', onError)
+      this.#acceptor.once('error', onError)
+      this.#acceptor.listen({ host: this.settings.host, port: this.settings.port }, () => {
+        this.#acceptor.off('error', onError)
         resolve()
       })
     })
   }
 
   get address(): ListenerAddress {
-    const a = this.server.address() as AddressInfo
+    const a = this.#acceptor.address() as AddressInfo
     const scheme = this.secure ? 'https' : 'http'
     const host = a.family === 'IPv6' ? `[${a.address}]` : a.address
     return { host: a.address, port: a.port, scheme, http2: this.secure && this.settings.http2, url: `${scheme}://${host}:${a.port}` }
@@ -196,7 +246,8 @@ export class Listener {
   async close(timeoutMs: number): Promise<void> {
     if (this.#closing) return
     this.#closing = true
-    const closed = new Promise<void>((r) => this.server.close(() => r()))
+    const closed = Promise.all([...new Set<net.Server>([this.server, this.#acceptor])].map((s) => new Promise<void>((r) => s.close(() => r()))))
+    for (const s of this.#awaitingHeader) s.destroy()
     for (const [sock, n] of this.#h1) if (n === 0) sock.end()
     for (const s of this.#sessions) s.close()
     if (this.#busy()) {

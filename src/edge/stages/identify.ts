@@ -3,6 +3,7 @@
 // incoming X-Request-Id. Returns a reason string instead when the request is unusable (bad Host).
 import { randomUUID } from 'node:crypto'
 import { clientAddressFrom, normalizeIp, type CidrSet } from '../../net/ip.ts'
+import { peerAddressOf } from '../../net/proxy-accept.ts'
 import type { EdgeContext, EdgeRequest, EdgeResponse } from '../context.ts'
 
 export interface IdentifyOptions {
@@ -10,6 +11,8 @@ export interface IdentifyOptions {
   scheme: 'http' | 'https'
   /** Host to assume when the request names none (HTTP/1.0). */
   fallbackHost: string
+  /** The listener reads PROXY headers: the peer is the header's source address. */
+  proxyProtocol?: boolean
 }
 
 // A DNS name, IPv4, or bracketed IPv6, with an optional port; nothing that could smuggle a path.
@@ -53,7 +56,8 @@ function hostOf(raw: string): string | null {
  * @example const ctx = identify(req, res, { trustedProxies, scheme: 'https', fallbackHost: 'localhost' })
  */
 export function identify(req: EdgeRequest, res: EdgeResponse, o: IdentifyOptions): EdgeContext | string {
-  const peer = canonicalPeer(req.socket?.remoteAddress ?? '')
+  const sock = req.socket
+  const peer = canonicalPeer((o.proxyProtocol === true && sock ? peerAddressOf(sock) : sock?.remoteAddress) ?? '')
   const headers = req.headers
   const xff = headers['x-forwarded-for']
   const trusted = o.trustedProxies.size > 0 && o.trustedProxies.has(peer)
