@@ -109,6 +109,9 @@ export class HttpFrontend {
       const listener: net.Server = this.#o.settings.proxyProtocol
         ? net.createServer({ noDelay: true }, (sock) => acceptProxyHeader(sock, server, this.#proxyAllowed, s.headersTimeout))
         : server
+      // node:http starts checking headersTimeout/requestTimeout when its server emits 'listening';
+      // behind the PROXY reader it never listens itself, so it is told when the reader does.
+      if (listener !== server) listener.on('listening', () => server.emit('listening'))
       this.#listeners.push(listener)
       return new Promise<void>((resolve, reject) => {
         listener.once('error', reject)

@@ -77,3 +77,16 @@ test('a PROXY header from a peer outside proxyAllowIps is refused; plain HTTP fr
     await t.close()
   }
 })
+
+test('behind a PROXY header, a client that does not finish its head still gets 408 after headersTimeout', async () => {
+  const t = await startFront({ proxyProtocol: true, forwardedAllowIps: [], headersTimeout: 400 }, infoApp)
+  try {
+    const started = Date.now()
+    const r = await rawRequest(t.port, Buffer.concat([buildProxyHeaderV1('203.0.113.51', '127.0.0.1', 5555, t.port), Buffer.from('GET /info HTTP/1.1\r\nHost: t\r\nX-Slow: ')]), { timeoutMs: 4000 })
+    assert.match(r.text, /^HTTP\/1\.1 408 /, `the head timeout applies to proxied connections too (got ${JSON.stringify(r.text)} after ${Date.now() - started} ms)`)
+    assert.equal(r.closed, true)
+    assert.equal(t.calls.length, 0)
+  } finally {
+    await t.close()
+  }
+})
