@@ -3,7 +3,7 @@
 // would let any client choose its own address. Shared by the app server and the edge, which each
 // hand the socket on to their own HTTP (or TLS) server and answer refusals their own way.
 import type { Socket } from 'node:net'
-import { mayBeProxyHeader, parseProxyHeader, type ProxyHeader } from './proxy-protocol.ts'
+import { mayBeProxyHeader, parseProxyHeader } from './proxy-protocol.ts'
 import type { CidrSet } from './ip.ts'
 
 /** Set on a socket once a PROXY header named the original client, which replaces the peer. */
@@ -30,7 +30,7 @@ export interface ProxyHeaderHandlers {
    * paused with the bytes that followed the header unshifted, and `PROXIED_PEER` set when the
    * header named a source address (`LOCAL`/`UNKNOWN` keep the real peer).
    */
-  accept(sock: Socket, header: ProxyHeader | undefined): void
+  accept(sock: Socket): void
   /** No valid header in time (408) or a bad or forbidden one (400); the reader has stopped. */
   refuse(sock: Socket, status: 400 | 408, reason: string): void
 }
@@ -47,7 +47,7 @@ export function readProxyHeader(sock: Socket, allowed: CidrSet, timeoutMs: numbe
   const onData = (chunk: Buffer): void => {
     buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk])
     if (!mustSend) {
-      if (!mayBeProxyHeader(buf)) return handOver(buf, undefined)
+      if (!mayBeProxyHeader(buf)) return handOver(buf)
       if (buf.length >= 12) return refuse(`PROXY protocol header from a peer not in ${on.allowedKey}`)
       return
     }
@@ -63,7 +63,7 @@ export function readProxyHeader(sock: Socket, allowed: CidrSet, timeoutMs: numbe
     }
     const h = parsed.header
     if (h.command === 'PROXY' && h.sourceAddress) (sock as ProxiedSocket)[PROXIED_PEER] = h.sourceAddress
-    handOver(buf.subarray(parsed.length), h)
+    handOver(buf.subarray(parsed.length))
   }
   const cleanup = (): void => {
     clearTimeout(timer)
@@ -78,11 +78,11 @@ export function readProxyHeader(sock: Socket, allowed: CidrSet, timeoutMs: numbe
     cleanup()
     on.refuse(sock, status, reason)
   }
-  function handOver(rest: Buffer, header: ProxyHeader | undefined): void {
+  function handOver(rest: Buffer): void {
     cleanup()
     sock.pause()
     if (rest.length > 0) sock.unshift(rest)
-    on.accept(sock, header)
+    on.accept(sock)
   }
   sock.on('data', onData)
   sock.on('error', onError)

@@ -5,14 +5,13 @@ import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { clientAddressFrom, normalizeIp, type CidrSet } from '../net/ip.ts'
-import { PROXIED_PEER } from '../net/proxy-accept.ts'
+import { peerAddressOf } from '../net/proxy-accept.ts'
 import type { ConnectionInfo } from '../contract.ts'
 
-export { PROXIED_PEER }
 const PEER = Symbol('causeway.peer')
 const PEER_TRUSTED = Symbol('causeway.peerTrusted')
 
-type PeerSocket = Socket & { [PROXIED_PEER]?: string; [PEER]?: string; [PEER_TRUSTED]?: boolean }
+type PeerSocket = Socket & { [PEER]?: string; [PEER_TRUSTED]?: boolean }
 
 const REQUEST_ID = /^[\w.:@/+=-]{1,200}$/
 
@@ -36,7 +35,7 @@ export function connectionInfo(req: IncomingMessage, trusted: CidrSet, tls: bool
   let peer = socket[PEER]
   let isTrusted = socket[PEER_TRUSTED]
   if (peer === undefined) {
-    const raw = socket[PROXIED_PEER] ?? socket.remoteAddress ?? ''
+    const raw = peerAddressOf(socket) ?? ''
     // Unix-socket peers have no address: the only thing on the other end is a local proxy.
     peer = raw === '' ? '127.0.0.1' : normalizeIp(raw) ?? raw
     isTrusted = trusted.size > 0 && trusted.has(peer)

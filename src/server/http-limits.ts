@@ -3,23 +3,13 @@
 // field size, body size, HTTP version) are checked on the parsed head before the app runs.
 // Either way the client gets a short 4xx with a reason and the connection is closed.
 import type { IncomingMessage } from 'node:http'
-import type { Socket } from 'node:net'
+import type { Rejection } from '../net/reject-on-socket.ts'
 
 export interface HttpLimits {
   limitRequestLine: number
   limitRequestFields: number
   limitRequestFieldSize: number
   limitRequestBody: number
-}
-
-export interface Rejection {
-  status: number
-  reason: string
-}
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request', 408: 'Request Timeout', 413: 'Content Too Large', 414: 'URI Too Long',
-  431: 'Request Header Fields Too Large', 500: 'Internal Server Error', 501: 'Not Implemented', 503: 'Service Unavailable',
 }
 
 /**
@@ -89,21 +79,4 @@ export function checkRequestHead(req: IncomingMessage, l: HttpLimits): Rejection
     if (cl !== undefined && Number(cl) > l.limitRequestBody) return { status: 413, reason: 'request body too large' }
   }
   return undefined
-}
-
-/** Writes a final response straight to the socket and closes it; the app never sees the request. */
-export function rejectOnSocket(socket: Socket, r: Rejection): void {
-  if (socket.writable && !socket.destroyed) {
-    const body = `${r.status} ${STATUS_TEXT[r.status] ?? 'Error'}: ${r.reason}\n`
-    socket.end(
-      `HTTP/1.1 ${r.status} ${STATUS_TEXT[r.status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    )
-  }
-  // A client that keeps sending must not hold the socket open.
-  setTimeout(() => socket.destroy(), 1000).unref()
-}
-
-export function statusText(status: number): string {
-  return STATUS_TEXT[status] ?? 'Error'
 }

@@ -5,7 +5,7 @@ import type { Server } from 'node:http'
 import type { Socket } from 'node:net'
 import { readProxyHeader } from '../net/proxy-accept.ts'
 import type { CidrSet } from '../net/ip.ts'
-import { rejectOnSocket } from './http-limits.ts'
+import { rejectOnSocket } from '../net/reject-on-socket.ts'
 
 export function acceptProxyHeader(sock: Socket, server: Server, allowed: CidrSet, timeoutMs: number): void {
   readProxyHeader(sock, allowed, timeoutMs, {

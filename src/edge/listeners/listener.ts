@@ -14,6 +14,7 @@ import type { EdgeRequest, EdgeResponse } from '../context.ts'
 import type { EdgeSettings, ListenerSettings } from '../config/validate.ts'
 import { buildSni, type SniTable } from './sni.ts'
 import { PROXIED_PEER, readProxyHeader, type ProxiedSocket } from '../../net/proxy-accept.ts'
+import { rejectOnSocket } from '../../net/reject-on-socket.ts'
 import type { CidrSet } from '../../net/ip.ts'
 
 export interface ListenerHooks {
@@ -165,11 +166,7 @@ export class Listener {
         this.#awaitingHeader.delete(s)
         // A TLS client cannot read a plain-text answer: just close.
         if (this.secure || !s.writable) { s.destroy(); return }
-        const text = status === 408 ? 'Request Timeout' : 'Bad Request'
-        const body = `${text}: ${reason}\n`
-        s.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
-        // A client that keeps sending must not hold the socket open.
-        setTimeout(() => s.destroy(), 1000).unref()
+        rejectOnSocket(s, { status, reason })
       },
     })
   }
