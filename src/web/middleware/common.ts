@@ -41,13 +41,6 @@ function wwwRedirect(req: HttpRequest): HttpResponse | undefined {
   return res
 }
 
-/**
- * CommonMiddleware. Settings: PREPEND_WWW (default false), DISALLOWED_USER_AGENTS (default []);
- * APPEND_SLASH lives in the URL dispatch and works with or without this middleware.
- *
- * @example
- * createApp({ urls, middleware: [commonMiddleware], settings: { DISALLOWED_USER_AGENTS: ['^BadBot'] } })
- */
 // Set here (not only by the writer) so middleware above can read it, as in Django.
 function setContentLength(res: HttpResponse): HttpResponse {
   const body = res.body
@@ -58,6 +51,13 @@ function setContentLength(res: HttpResponse): HttpResponse {
   return res
 }
 
+/**
+ * CommonMiddleware. Settings: PREPEND_WWW (default false), DISALLOWED_USER_AGENTS (default []);
+ * APPEND_SLASH lives in the URL dispatch and works with or without this middleware.
+ *
+ * @example
+ * createApp({ urls, middleware: [commonMiddleware], settings: { DISALLOWED_USER_AGENTS: ['^BadBot'] } })
+ */
 export const commonMiddleware: Middleware = {
   name: 'common',
   settings: commonSettingsTable,
