@@ -227,6 +227,12 @@ function span(v: unknown, service: string, resource: Record<string, Value>, scop
   return out
 }
 
+/** The resource's `service.name`, as OTel names a service that gave none. */
+function serviceOf(resource: Record<string, Value>): string {
+  const svc = resource['service.name']
+  return typeof svc === 'string' && svc !== '' ? svc : 'unknown_service'
+}
+
 /**
  * Validates a parsed OTLP JSON body and returns its spans; throws OtlpDecodeError naming the
  * first bad field.
@@ -245,8 +251,7 @@ export function decodeOtlpTraces(body: unknown): CollectedSpan[] {
     } catch (e) {
       throw under(e, rp)
     }
-    const svc = resource['service.name']
-    const service = typeof svc === 'string' && svc !== '' ? svc : 'unknown_service'
+    const service = serviceOf(resource)
     // `instrumentationLibrarySpans` is the pre-1.0 name some old SDKs still send.
     list(rs.scopeSpans ?? rs.instrumentationLibrarySpans, `${rp}.scopeSpans`).forEach((ss, s) => {
       const sp = `${rp}.scopeSpans[${s}]`
@@ -299,8 +304,7 @@ function localAttributes(attrs: Attributes): Record<string, Value> {
  */
 export function collectLocalSpans(resource: Attributes, scope: string, spans: readonly SpanData[]): CollectedSpan[] {
   const res = localAttributes(resource)
-  const svc = res['service.name']
-  const service = typeof svc === 'string' && svc !== '' ? svc : 'unknown_service'
+  const service = serviceOf(res)
   const out: CollectedSpan[] = []
   for (const s of spans) {
     const startNs = msToNanos(s.startMs)
