@@ -22,7 +22,8 @@ url=http://127.0.0.1:8011/products/wireless-headphones/
 for _ in $(seq 1 120); do curl -sf -o /dev/null $url && break; sleep 0.5; done
 cookie=$(node bench/shop-login-cookie.mjs http://127.0.0.1:8011)
 H=(-H "Accept: text/html,application/xhtml+xml" -H "Accept-Encoding: gzip" -H "Cookie: $cookie")
-wrk -t2 -c64 -d1s "${H[@]}" $url > /dev/null
+# Warm-up (WARMUP seconds, default 10): until TurboFan has compiled the hot paths (bench/shop.sh).
+wrk -t2 -c64 -d"${WARMUP:-10}s" "${H[@]}" $url > /dev/null
 python3 "$here/proc-cpu.py" snap "$out/a.json"
 (sleep 2; for p in $(pgrep -f 'src/server/worker-main.ts'); do echo "worker $p: $(ss -tnpH state established | grep -c "pid=$p,") tcp sockets (edge connections + its pg/redis/otlp)"; done > "$out/conns.txt") &
 wrk -t2 -c64 -d"${dur}s" --latency "${H[@]}" $url > "$out/wrk.txt"
