@@ -24,6 +24,11 @@ export interface Executor {
   readonly dialect: Dialect
   /** Rows as arrays, in select-list order. `prepare` marks a hot path (named statement on pg). */
   query(q: Query, prepare?: boolean): Promise<unknown[][]>
+  /**
+   * Optional: query(q, true) with `map` applied to the rows where the driver answers, so the
+   * caller's result needs no reaction (and promise) of its own. A throw in `map` rejects.
+   */
+  queryMapped?<T>(q: Query, map: (rows: unknown[][]) => T): Promise<T>
   /** Runs a statement and returns the number of affected rows. */
   run(q: Query, prepare?: boolean): Promise<number>
   /** Runs parameterless SQL (DDL, PRAGMA, several statements). */
@@ -407,6 +412,18 @@ class PgExecutor implements Executor {
   query(q: Query, prepare = false): Promise<unknown[][]> {
     queryHooks.onQuery?.(q, prepare)
     return isRecording() ? traceQuery('postgresql', q.sql, () => this.#query(q, prepare)) : this.#query(q, prepare)
+  }
+  queryMapped<T>(q: Query, map: (rows: unknown[][]) => T): Promise<T> {
+    queryHooks.onQuery?.(q, true)
+    // A recorded query keeps its span (the row count is read from the rows themselves).
+    if (isRecording()) return traceQuery('postgresql', q.sql, () => this.#query(q, true)).then(map)
+    const st = this.#statement(q.sql)
+    if (!st) return this.#query(q, false).then(map)
+    try {
+      return this.#c.execute(new PgStatementQuery(st, q.params), (done) => map(done.result))
+    } catch (e) {
+      return Promise.reject(translateDriverError(e))
+    }
   }
   #query(q: Query, prepare: boolean): Promise<unknown[][]> {
     const st = prepare ? this.#statement(q.sql) : undefined

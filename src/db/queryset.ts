@@ -237,7 +237,8 @@ export class QuerySet<M extends AnyModel, R = Row<M>> implements PromiseLike<R[]
       // instead of two async frames, each a promise and a resumption per call.
       if (hot && this.#s.prefetch.length === 0) {
         const ex = currentExecutor()
-        return ex.query(hot, true).then((raw) => this.#one(readRows(this.meta, this.#s, ex, raw, NO_RELATED, NO_FIELDS) as R[], cond))
+        const answer = (raw: unknown[][]): R => this.#one(readRows(this.meta, this.#s, ex, raw, NO_RELATED, NO_FIELDS) as R[], cond)
+        return ex.queryMapped ? ex.queryMapped(hot, answer) : ex.query(hot, true).then(answer)
       }
     } catch (e) {
       return Promise.reject(e)

@@ -189,27 +189,45 @@ function layerBody(req: HttpRequest, inner: Handler): Promise<HttpResponse> {
  * with the events `request-phase-end` / `response-phase-start` where it called next() and where
  * next() returned.
  */
-export async function traceLayer(req: HttpRequest, inner: Handler, t: LayerTrace): Promise<HttpResponse> {
+// Not async (nor traceBase): a then on the span's promise instead of an async frame, its await
+// and its own promise, per layer of every recorded request.
+export function traceLayer(req: HttpRequest, inner: Handler, t: LayerTrace): Promise<HttpResponse> {
   const caller = t.marks ? enterNext(req) : undefined
-  let res: HttpResponse | undefined
+  let out: Promise<HttpResponse>
   try {
-    res = await span(t.name, { 'causeway.middleware': t.middleware }, () => layerBody(req, inner))
-    return res
-  } finally {
-    if (caller !== undefined) leaveNext(caller, res)
+    // Promise.resolve returns the span's promise as it is (and wraps a bare response, should a
+    // handler give one).
+    out = Promise.resolve(span(t.name, { 'causeway.middleware': t.middleware }, () => layerBody(req, inner)))
+  } catch (e) {
+    if (caller !== undefined) leaveNext(caller, undefined)
+    return Promise.reject(e)
   }
+  return caller === undefined ? out : afterNext(caller, out)
 }
 
 /** The base handler (URL dispatch) called as the innermost middleware's next(). */
-export async function traceBase(req: HttpRequest, base: Handler): Promise<HttpResponse> {
+export function traceBase(req: HttpRequest, base: Handler): Promise<HttpResponse> {
   const caller = enterNext(req)
-  let res: HttpResponse | undefined
+  let out: Promise<HttpResponse>
   try {
-    res = await base(req)
-    return res
-  } finally {
-    if (caller !== undefined) leaveNext(caller, res)
+    // Promise.resolve: a base that is not async may return the response itself.
+    out = Promise.resolve(base(req))
+  } catch (e) {
+    if (caller !== undefined) leaveNext(caller, undefined)
+    return Promise.reject(e)
   }
+  return caller === undefined ? out : afterNext(caller, out)
+}
+
+/** next() settled: the caller's response phase starts (also when next() failed). */
+function afterNext(caller: RecordingSpan, out: Promise<HttpResponse>): Promise<HttpResponse> {
+  return out.then((res) => {
+    leaveNext(caller, res)
+    return res
+  }, (e: unknown) => {
+    leaveNext(caller, undefined)
+    throw e
+  })
 }
 
 /** Runs the view in its `view <name>` span. */

@@ -87,8 +87,16 @@ export async function logout(req: HttpRequest): Promise<void> {
 // Not async (it runs on every page that shows the user): a then-chain instead of an async frame
 // and its awaits, each a promise more (and its hook calls with the journey's promise hooks on).
 export function getUser(req: HttpRequest): Promise<AnyUser> {
+  return loadUser(req, sameUser)
+}
+
+const sameUser = (u: AnyUser): AnyUser => u
+
+// getUser with `done` applied to the user in the chain's last reaction (requestUser remembers it
+// there: no reaction of its own, one promise less per page).
+function loadUser(req: HttpRequest, done: (u: AnyUser) => AnyUser): Promise<AnyUser> {
   const session = maybeSession(req)
-  if (!session) return Promise.resolve(new AnonymousUser())
+  if (!session) return Promise.resolve(done(new AnonymousUser()))
   // Database sessions: the session row and its user in one query when nothing loaded the
   // session yet (Django needs two round trips here).
   let joined: AuthUser | null = null
@@ -99,17 +107,24 @@ export function getUser(req: HttpRequest): Promise<AnyUser> {
       return r.record
     }))
   }
-  return session.get(SESSION_USER_ID).then((id) => {
-    if (typeof id !== 'number') return new AnonymousUser()
+  // load() hands back the session's one loading promise: reading the id in its reaction
+  // (getLoaded) spares the promise get() would make on top of it.
+  return session.load().then(() => {
+    const id = session.getLoaded(SESSION_USER_ID)
+    if (typeof id !== 'number') return done(new AnonymousUser())
     // Else (another store, a session already loaded, a row that is not this id's): get() by the
     // primary key, one cached prepared statement. The row is always read fresh from the database,
     // so a deactivated user or a changed password takes effect on the next request everywhere.
-    if (joined !== null && (joined as AuthUser).id === id) return checkedUser(req, session, joined)
-    return User.objects.get({ id }).then((user) => checkedUser(req, session, user as AuthUser), (e: unknown) => {
-      if (e instanceof DoesNotExist) return new AnonymousUser()
+    if (joined !== null && (joined as AuthUser).id === id) return finish(checkedUser(req, session, joined), done)
+    return User.objects.get({ id }).then((user) => finish(checkedUser(req, session, user as AuthUser), done), (e: unknown) => {
+      if (e instanceof DoesNotExist) return done(new AnonymousUser())
       throw e
     })
   })
+}
+
+function finish(u: AnyUser | Promise<AnyUser>, done: (u: AnyUser) => AnyUser): AnyUser | Promise<AnyUser> {
+  return u instanceof Promise ? u.then(done) : done(u)
 }
 
 /** The session's user if it is active and the session was made with its current password. */
@@ -145,7 +160,7 @@ export function setUser(req: HttpRequest, user: AnyUser): void {
  */
 export function requestUser(req: HttpRequest): Promise<AnyUser> {
   const st = req.state as UserState
-  return (st[LOADED] ??= getUser(req).then((u) => {
+  return (st[LOADED] ??= loadUser(req, (u) => {
     Object.defineProperty(req.state, 'user', { value: u, configurable: true, enumerable: true, writable: true })
     return u
   }))

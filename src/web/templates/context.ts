@@ -15,10 +15,8 @@ export const builtinContextProcessors: Record<'request' | 'user' | 'messages' | 
   request: (req) => ({ request: req }),
   /** `user`: the request's user (loaded through `req.state.auser()` when the auth middleware set it), or null. */
   user: (req) => {
-    const load = req.state.auser as (() => Promise<unknown>) | undefined
-    // Async only when the auth middleware left a lazy loader and nothing has loaded the user yet.
-    if (typeof load !== 'function' || req.state.user !== undefined) return { user: req.state.user ?? null }
-    return load().then((user) => ({ user: user ?? null }))
+    const loading = userLoading(req)
+    return loading === undefined ? { user: req.state.user ?? null } : loading.then((user) => ({ user: user ?? null }))
   },
   /** `messages`: flash messages (loaded through `req.state.loadMessages()` when the messages middleware set it), or []. */
   messages: (req) => {
@@ -34,6 +32,17 @@ export const builtinContextProcessors: Record<'request' | 'user' | 'messages' | 
    * cookie then) does so only for pages that use it, like Django's lazy csrf_token.
    */
   csrf: (req) => ({ csrfToken: new LazyCsrfToken(req), csrfInput: new LazyCsrfInput(req) }),
+}
+
+/**
+ * The user still to load for the `user` processor (the auth middleware's lazy loader, nothing has
+ * loaded it yet), else undefined: `req.state.user` is the value. The engine awaits this promise
+ * itself, without the processor's `{ user }` reaction.
+ */
+export function userLoading(req: HttpRequest): Promise<unknown> | undefined {
+  const load = req.state.auser as (() => Promise<unknown>) | undefined
+  if (typeof load !== 'function' || req.state.user !== undefined) return undefined
+  return load()
 }
 
 // A class with getters rather than Object.create with property descriptors per call: every

@@ -7,7 +7,7 @@ import type { HttpRequest } from '../request.ts'
 import type { Resolver as ResolverContract, TemplateEngine } from '../types.ts'
 import type { WebSettings } from '../settings.ts'
 import { NunjucksBackend, type TemplateBackend, type TemplateFilter } from './nunjucks.ts'
-import { builtinContextProcessors, DEFAULT_CONTEXT_PROCESSORS, type BuiltinProcessorName, type ContextProcessor } from './context.ts'
+import { builtinContextProcessors, DEFAULT_CONTEXT_PROCESSORS, userLoading, type BuiltinProcessorName, type ContextProcessor } from './context.ts'
 import { staticUrlBuilder } from './static.ts'
 import { Resolver } from '../urls/resolver.ts'
 import { isRecording, span } from '../../journey/index.ts'
@@ -104,26 +104,48 @@ export class CausewayTemplateEngine implements TemplateEngine {
    * In a recorded request the render (context processors included) is one `template <name>` span.
    */
   render(name: string, context: Ctx = {}, req?: HttpRequest): string | Promise<string> {
-    if (isRecording()) return span(`template ${name}`, { 'causeway.template': name }, () => this.#render(name, context, req))
-    return this.#render(name, context, req)
+    return this.renderThen(name, context, req, asIs)
   }
 
-  #render(name: string, context: Ctx, req: HttpRequest | undefined): string | Promise<string> {
-    if (req === undefined || this.#processors.length === 0) return this.backend.render(name, context)
+  /**
+   * render() with `then` applied to the output in the same step, so an asynchronous render (a
+   * user still to load) costs no further reaction: `render(req, …)` builds its response here.
+   * @example engine.renderThen('shop/cart.html', ctx, req, (body) => html(body))
+   */
+  renderThen<T>(name: string, context: Ctx = {}, req: HttpRequest | undefined, then: (output: string) => T): T | Promise<T> {
+    if (isRecording()) return span(`template ${name}`, { 'causeway.template': name }, () => this.#render(name, context, req, then))
+    return this.#render(name, context, req, then)
+  }
+
+  #render<T>(name: string, context: Ctx, req: HttpRequest | undefined, then: (output: string) => T): T | Promise<T> {
+    if (req === undefined || this.#processors.length === 0) return applyThen(this.backend.render(name, context), then)
     const merged: Ctx = {}
     let pending: Promise<Record<string, unknown>>[] | undefined
+    let user: Promise<unknown> | undefined
     for (const p of this.#processors) {
+      // The built-in `user`, when the user is still to load: its promise is awaited below as it
+      // is (the processor would add a reaction to wrap it in `{ user }`).
+      if (p === userProcessor && (user = userLoading(req)) !== undefined) continue
       const out = p(req)
       if (out instanceof Promise) (pending ??= []).push(out)
       else Object.assign(merged, out)
     }
-    if (pending === undefined) return this.backend.render(name, Object.assign(merged, context))
-    // Usually one (the user, loaded on the first page that asks): its values are merged and the
-    // template rendered in one reaction, no Promise.all around it.
-    if (pending.length === 1) {
-      return pending[0]!.then((o) => this.backend.render(name, Object.assign(Object.assign(merged, o), context)))
+    if (user !== undefined) {
+      // Usually the only wait (the user, loaded on the first page that asks): it is merged and the
+      // template rendered in one reaction.
+      if (pending === undefined) {
+        return user.then((u) => {
+          merged.user = u ?? null
+          return applyThen(this.backend.render(name, Object.assign(merged, context)), then)
+        })
+      }
+      pending.push(user.then((u) => ({ user: u ?? null })))
     }
-    return Promise.all(pending.map((p) => p.then((o) => Object.assign(merged, o)))).then(() => this.backend.render(name, Object.assign(merged, context)))
+    if (pending === undefined) return applyThen(this.backend.render(name, Object.assign(merged, context)), then)
+    if (pending.length === 1) {
+      return pending[0]!.then((o) => applyThen(this.backend.render(name, Object.assign(Object.assign(merged, o), context)), then))
+    }
+    return Promise.all(pending.map((p) => p.then((o) => Object.assign(merged, o)))).then(() => applyThen(this.backend.render(name, Object.assign(merged, context)), then))
   }
 
   has(name: string): boolean {
@@ -145,6 +167,14 @@ export class CausewayTemplateEngine implements TemplateEngine {
     return this.backend.precompile?.() ?? { compiled: 0, errors: [] }
   }
 }
+
+const asIs = (output: string): string => output
+
+// A backend may render asynchronously (its own promise): `then` follows it.
+function applyThen<T>(out: string | Promise<string>, then: (output: string) => T): T | Promise<T> {
+  return typeof out === 'string' ? then(out) : out.then(then)
+}
+const userProcessor = builtinContextProcessors.user
 
 export function createTemplateEngine(options?: TemplateEngineOptions): CausewayTemplateEngine {
   return new CausewayTemplateEngine(options)

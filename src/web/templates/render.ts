@@ -2,6 +2,7 @@
 // (context processors included) in an HTML response.
 import { html, type HttpResponse, type ResponseInit } from '../response.ts'
 import type { HttpRequest } from '../request.ts'
+import { CausewayTemplateEngine } from './engine.ts'
 
 /**
  * @example
@@ -10,7 +11,14 @@ import type { HttpRequest } from '../request.ts'
  */
 export function render(req: HttpRequest, name: string, context: Record<string, unknown> = {}, init?: ResponseInit): Promise<HttpResponse> {
   try {
-    const body = req.app.templates.render(name, context, req)
+    const engine = req.app.templates
+    // The app's engine builds the response in its own last step (no reaction here for a page
+    // that waits on its user); another engine's output is wrapped as before.
+    if (engine instanceof CausewayTemplateEngine) {
+      const res = engine.renderThen(name, context, req, (b) => html(b, init))
+      return res instanceof Promise ? res : Promise.resolve(res)
+    }
+    const body = engine.render(name, context, req)
     // A synchronous render (no async context processor) answers without another await.
     return typeof body === 'string' ? Promise.resolve(html(body, init)) : Promise.resolve(body).then((b) => html(b, init))
   } catch (e) {
