@@ -160,6 +160,10 @@ function fingerprint(s: string): number {
 
 /** Slots of the user-agent verdict table (a power of two). */
 const AGENT_SLOTS = 2048
+/** Slots of the table of the last agent per length (a power of two). */
+const LENGTH_SLOTS = 256
+
+interface AgentVerdict { ua: string; verdict: Matcher | null }
 
 export class BotRules {
   #s: BotSettings
@@ -174,11 +178,23 @@ export class BotRules {
   // by it would hash all of its ~100 characters each time. The fingerprint indexes a fixed table
   // directly (bounded by construction, no Map hashing): two agents that share a slot take turns in
   // it, still right, only slower.
-  #agentCache: ({ ua: string; verdict: Matcher | null } | undefined)[] = new Array(AGENT_SLOTS).fill(undefined)
+  #agentCache: (AgentVerdict | undefined)[] = new Array(AGENT_SLOTS).fill(undefined)
+  // In front of it, the last agent seen at each length (mod LENGTH_SLOTS): the few agents of real
+  // traffic mostly differ in length, and an agent found here is one string compare, without the
+  // eight characters the fingerprint reads.
+  #agentByLength: (AgentVerdict | undefined)[] = new Array(LENGTH_SLOTS).fill(undefined)
+  // The last Host that passed validHost(): nearly every request names the same host, and an equal
+  // string is valid without walking its characters again.
+  #lastValidHost = ''
+  // The settings read per request, as fields (one load each, not two).
+  #maxHeaderBytes: number
+  #maxHeaders: number
 
   constructor(s: BotSettings, opts: { root: string; watch: WatchMode; pollInterval: number; log: (e: Record<string, unknown>) => void }) {
     this.#s = s
     this.#malformed = s.malformedAction as RuleAction
+    this.#maxHeaderBytes = s.maxHeaderBytes
+    this.#maxHeaders = s.maxHeaders
     const files = [...(s.defaultList ? [DEFAULT_BOT_RULES_FILE] : []), ...(s.files as string[]).map((f) => resolve(opts.root, f))]
     for (const path of files) {
       try {
@@ -208,6 +224,7 @@ export class BotRules {
     this.#paths = c.paths
     this.#prefilter = c.prefilter
     this.#agentCache = new Array(AGENT_SLOTS).fill(undefined)
+    this.#agentByLength = new Array(LENGTH_SLOTS).fill(undefined)
   }
 
   /** The first rule a request breaks, or undefined. Malformed requests are checked first. */
@@ -218,15 +235,8 @@ export class BotRules {
     }
     const ua = req.headers['user-agent']
     if (ua && this.#agents.length) {
-      const fp = fingerprint(ua)
-      const cached = this.#agentCache[fp & (AGENT_SLOTS - 1)]
-      let m: Matcher | null
-      if (cached !== undefined && cached.ua === ua) m = cached.verdict
-      else {
-        const lc = ua.toLowerCase()
-        m = this.#agents.find((a) => a.re.test(lc)) ?? null
-        this.#agentCache[fp & (AGENT_SLOTS - 1)] = { ua, verdict: m }
-      }
+      const byLength = this.#agentByLength[ua.length & (LENGTH_SLOTS - 1)]
+      const m = byLength !== undefined && byLength.ua === ua ? byLength.verdict : this.#agentVerdict(ua)
       if (m) return this.#hit('bot.agent', m, `scanner user agent: ${ua.slice(0, 100)}`)
     }
     if (this.#paths.length && (this.#prefilter === undefined || mayMatch(this.#prefilter, req.path))) {
@@ -234,6 +244,19 @@ export class BotRules {
       for (const m of this.#paths) if (m.re.test(path)) return this.#hit('bot.probe', m, `probe path: ${req.path.slice(0, 200)}`)
     }
     return undefined
+  }
+
+  /** The first agent rule `ua` matches (null: none), from the fingerprint table or the rules. */
+  #agentVerdict(ua: string): Matcher | null {
+    const slot = fingerprint(ua) & (AGENT_SLOTS - 1)
+    let cached = this.#agentCache[slot]
+    if (cached === undefined || cached.ua !== ua) {
+      const lc = ua.toLowerCase()
+      cached = { ua, verdict: this.#agents.find((a) => a.re.test(lc)) ?? null }
+      this.#agentCache[slot] = cached
+    }
+    this.#agentByLength[ua.length & (LENGTH_SLOTS - 1)] = cached
+    return cached.verdict
   }
 
   #hit(rule: BotHit['rule'], m: Matcher, reason: string): BotHit {
@@ -245,14 +268,15 @@ export class BotRules {
     const host = h.host
     if (host === undefined || host === '') {
       if (req.httpVersion === '1.1' && h[':authority'] === undefined) return 'no Host header on HTTP/1.1'
-    } else if (!validHost(host)) {
-      return 'invalid Host header'
+    } else if (host !== this.#lastValidHost) {
+      if (!validHost(host)) return 'invalid Host header'
+      this.#lastValidHost = host
     }
     if (!(req.path.startsWith('/') || (req.path === '*' && req.method === 'OPTIONS'))) return 'request target is not a path'
-    const max = this.#s.maxHeaderBytes
+    const max = this.#maxHeaderBytes
     const raw = req.rawHeaders
     if (raw !== undefined) {
-      if (raw.length > 2 * this.#s.maxHeaders) return `more than ${this.#s.maxHeaders} headers`
+      if (raw.length > 2 * this.#maxHeaders) return `more than ${this.#maxHeaders} headers`
       for (let i = 1; i < raw.length; i += 2) if (raw[i]!.length > max) return `header ${raw[i - 1]!.toLowerCase()} longer than ${max} bytes`
       return undefined
     }
@@ -262,7 +286,7 @@ export class BotRules {
       const v = h[name]
       if (typeof v === 'string' ? v.length > max : Array.isArray(v) && v.some((x) => x.length > max)) return `header ${name} longer than ${max} bytes`
     }
-    if (count > this.#s.maxHeaders) return `more than ${this.#s.maxHeaders} headers`
+    if (count > this.#maxHeaders) return `more than ${this.#maxHeaders} headers`
     return undefined
   }
 
