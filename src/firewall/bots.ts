@@ -75,10 +75,14 @@ function compile(rules: Rule[], s: BotSettings): { agents: Matcher[]; paths: Mat
 
 // A path can only match a probe rule if it starts with the first three characters of a prefix
 // rule, or holds the first two characters of a substring rule side by side. Two bit tables hold
-// those (lowercased ASCII): most paths have none of them, and one pass over the path's characters
-// rules them out before the regular expression runs. Undefined (no prefilter) when a rule is too
-// short or has a character outside ASCII, where case folding is not simply `| 0x20`.
+// those, in every combination of upper and lower case (ASCII letters): most paths have none of
+// them, and one pass over the path's characters, as they are, rules them out before the regular
+// expression runs. Undefined (no prefilter) when a rule is too short or has a character outside
+// ASCII, where case folding is not simply ASCII's.
 interface Prefilter { starts: Uint32Array; pairs: Uint8Array }
+
+/** `c` (a lowercased ASCII code) and its upper case when it is a letter. */
+const cases = (c: number): number[] => (c >= 97 && c <= 122 ? [c, c - 32] : [c])
 
 function prefilter(prefixes: string[], substrings: string[]): Prefilter | undefined {
   const ascii = /^[\x00-\x7f]*$/
@@ -86,12 +90,14 @@ function prefilter(prefixes: string[], substrings: string[]): Prefilter | undefi
   const pairs = new Uint8Array(1 << 14)
   for (const p of prefixes) {
     if (p.length < 3 || !ascii.test(p)) return undefined
-    const k = (p.charCodeAt(0) << 14) | (p.charCodeAt(1) << 7) | p.charCodeAt(2)
-    starts[k >>> 5]! |= 1 << (k & 31)
+    for (const a of cases(p.charCodeAt(0))) for (const b of cases(p.charCodeAt(1))) for (const c of cases(p.charCodeAt(2))) {
+      const k = (a << 14) | (b << 7) | c
+      starts[k >>> 5]! |= 1 << (k & 31)
+    }
   }
   for (const p of substrings) {
     if (p.length < 2 || !ascii.test(p)) return undefined
-    pairs[(p.charCodeAt(0) << 7) | p.charCodeAt(1)] = 1
+    for (const a of cases(p.charCodeAt(0))) for (const b of cases(p.charCodeAt(1))) pairs[(a << 7) | b] = 1
   }
   return { starts, pairs }
 }
@@ -100,25 +106,23 @@ function prefilter(prefixes: string[], substrings: string[]): Prefilter | undefi
 function mayMatch(f: Prefilter, path: string): boolean {
   const n = path.length
   if (n < 2) return n === 1 && path.charCodeAt(0) > 127
-  let prev = lower(path.charCodeAt(0))
-  let c = lower(path.charCodeAt(1))
+  let prev = path.charCodeAt(0)
+  let c = path.charCodeAt(1)
   // A character outside ASCII: let the regular expression decide.
   if (prev > 127 || c > 127) return true
   if (n >= 3) {
-    const c2 = lower(path.charCodeAt(2))
+    const c2 = path.charCodeAt(2)
     const k = (prev << 14) | (c << 7) | c2
     if (c2 > 127 || (f.starts[k >>> 5]! & (1 << (k & 31))) !== 0) return true
   }
   if (f.pairs[(prev << 7) | c] === 1) return true
   for (let i = 2; i < n; i++) {
     prev = c
-    c = lower(path.charCodeAt(i))
+    c = path.charCodeAt(i)
     if (c > 127 || f.pairs[(prev << 7) | c] === 1) return true
   }
   return false
 }
-
-const lower = (c: number) => (c >= 65 && c <= 90 ? c | 0x20 : c)
 
 // A valid Host: a reg-name (RFC 3986: unreserved, sub-delims, pct-encoded) or a bracketed IPv6
 // literal, then an optional port of 1-5 digits — i.e. the regular expression
