@@ -26,20 +26,12 @@ export interface BucketState {
  */
 export function excessAfter(state: BucketState | undefined, rate: number, now: number): { excess: number; ms: number } {
   if (!state) return { excess: 0, ms: -1 }
-  const ms = elapsedMs(state.last, now)
-  return { excess: drainedPlusOne(state.excess, rate, ms), ms }
-}
-
-/** The elapsed time excessAfter() uses: a clock that went back counts 0 ms (1 ms after a jump of over a minute). */
-export function elapsedMs(last: number, now: number): number {
-  const ms = now - last
-  return ms < -60000 ? 1 : ms < 0 ? 0 : ms
-}
-
-/** excessAfter()'s excess of a known bucket: `excess` drained at `rate` for `ms`, plus one request. */
-export function drainedPlusOne(excess: number, rate: number, ms: number): number {
-  const e = excess - Math.floor((rate * ms) / 1000) + 1000
-  return e < 0 ? 0 : e
+  let ms = now - state.last
+  if (ms < -60000) ms = 1
+  else if (ms < 0) ms = 0
+  let excess = state.excess - Math.floor((rate * ms) / 1000) + 1000
+  if (excess < 0) excess = 0
+  return { excess, ms }
 }
 
 /** How long nginx delays an accepted request: the excess above `delay`, drained at `rate`. */
