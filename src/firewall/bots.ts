@@ -75,10 +75,14 @@ function compile(rules: Rule[], s: BotSettings): { agents: Matcher[]; paths: Mat
 
 // A path can only match a probe rule if it starts with the first three characters of a prefix
 // rule, or holds the first two characters of a substring rule side by side. Two bit tables hold
-// those (lowercased ASCII): most paths have none of them, and one pass over the path's characters
-// rules them out before the regular expression runs. Undefined (no prefilter) when a rule is too
-// short or has a character outside ASCII, where case folding is not simply `| 0x20`.
+// those, in every combination of upper and lower case (ASCII letters): most paths have none of
+// them, and one pass over the path's characters, as they are, rules them out before the regular
+// expression runs. Undefined (no prefilter) when a rule is too short or has a character outside
+// ASCII, where case folding is not simply ASCII's.
 interface Prefilter { starts: Uint32Array; pairs: Uint8Array }
+
+/** `c` (a lowercased ASCII code) and its upper case when it is a letter. */
+const cases = (c: number): number[] => (c >= 97 && c <= 122 ? [c, c - 32] : [c])
 
 function prefilter(prefixes: string[], substrings: string[]): Prefilter | undefined {
   const ascii = /^[\x00-\x7f]*$/
@@ -86,12 +90,14 @@ function prefilter(prefixes: string[], substrings: string[]): Prefilter | undefi
   const pairs = new Uint8Array(1 << 14)
   for (const p of prefixes) {
     if (p.length < 3 || !ascii.test(p)) return undefined
-    const k = (p.charCodeAt(0) << 14) | (p.charCodeAt(1) << 7) | p.charCodeAt(2)
-    starts[k >>> 5]! |= 1 << (k & 31)
+    for (const a of cases(p.charCodeAt(0))) for (const b of cases(p.charCodeAt(1))) for (const c of cases(p.charCodeAt(2))) {
+      const k = (a << 14) | (b << 7) | c
+      starts[k >>> 5]! |= 1 << (k & 31)
+    }
   }
   for (const p of substrings) {
     if (p.length < 2 || !ascii.test(p)) return undefined
-    pairs[(p.charCodeAt(0) << 7) | p.charCodeAt(1)] = 1
+    for (const a of cases(p.charCodeAt(0))) for (const b of cases(p.charCodeAt(1))) pairs[(a << 7) | b] = 1
   }
   return { starts, pairs }
 }
@@ -100,25 +106,23 @@ function prefilter(prefixes: string[], substrings: string[]): Prefilter | undefi
 function mayMatch(f: Prefilter, path: string): boolean {
   const n = path.length
   if (n < 2) return n === 1 && path.charCodeAt(0) > 127
-  let prev = lower(path.charCodeAt(0))
-  let c = lower(path.charCodeAt(1))
+  let prev = path.charCodeAt(0)
+  let c = path.charCodeAt(1)
   // A character outside ASCII: let the regular expression decide.
   if (prev > 127 || c > 127) return true
   if (n >= 3) {
-    const c2 = lower(path.charCodeAt(2))
+    const c2 = path.charCodeAt(2)
     const k = (prev << 14) | (c << 7) | c2
     if (c2 > 127 || (f.starts[k >>> 5]! & (1 << (k & 31))) !== 0) return true
   }
   if (f.pairs[(prev << 7) | c] === 1) return true
   for (let i = 2; i < n; i++) {
     prev = c
-    c = lower(path.charCodeAt(i))
+    c = path.charCodeAt(i)
     if (c > 127 || f.pairs[(prev << 7) | c] === 1) return true
   }
   return false
 }
-
-const lower = (c: number) => (c >= 65 && c <= 90 ? c | 0x20 : c)
 
 // A valid Host: a reg-name (RFC 3986: unreserved, sub-delims, pct-encoded) or a bracketed IPv6
 // literal, then an optional port of 1-5 digits — i.e. the regular expression
@@ -160,6 +164,10 @@ function fingerprint(s: string): number {
 
 /** Slots of the user-agent verdict table (a power of two). */
 const AGENT_SLOTS = 2048
+/** Slots of the table of the last agent per length (a power of two). */
+const LENGTH_SLOTS = 256
+
+interface AgentVerdict { ua: string; verdict: Matcher | null }
 
 export class BotRules {
   #s: BotSettings
@@ -174,11 +182,23 @@ export class BotRules {
   // by it would hash all of its ~100 characters each time. The fingerprint indexes a fixed table
   // directly (bounded by construction, no Map hashing): two agents that share a slot take turns in
   // it, still right, only slower.
-  #agentCache: ({ ua: string; verdict: Matcher | null } | undefined)[] = new Array(AGENT_SLOTS).fill(undefined)
+  #agentCache: (AgentVerdict | undefined)[] = new Array(AGENT_SLOTS).fill(undefined)
+  // In front of it, the last agent seen at each length (mod LENGTH_SLOTS): the few agents of real
+  // traffic mostly differ in length, and an agent found here is one string compare, without the
+  // eight characters the fingerprint reads.
+  #agentByLength: (AgentVerdict | undefined)[] = new Array(LENGTH_SLOTS).fill(undefined)
+  // The last Host that passed validHost(): nearly every request names the same host, and an equal
+  // string is valid without walking its characters again.
+  #lastValidHost = ''
+  // The settings read per request, as fields (one load each, not two).
+  #maxHeaderBytes: number
+  #maxHeaders: number
 
   constructor(s: BotSettings, opts: { root: string; watch: WatchMode; pollInterval: number; log: (e: Record<string, unknown>) => void }) {
     this.#s = s
     this.#malformed = s.malformedAction as RuleAction
+    this.#maxHeaderBytes = s.maxHeaderBytes
+    this.#maxHeaders = s.maxHeaders
     const files = [...(s.defaultList ? [DEFAULT_BOT_RULES_FILE] : []), ...(s.files as string[]).map((f) => resolve(opts.root, f))]
     for (const path of files) {
       try {
@@ -208,6 +228,7 @@ export class BotRules {
     this.#paths = c.paths
     this.#prefilter = c.prefilter
     this.#agentCache = new Array(AGENT_SLOTS).fill(undefined)
+    this.#agentByLength = new Array(LENGTH_SLOTS).fill(undefined)
   }
 
   /** The first rule a request breaks, or undefined. Malformed requests are checked first. */
@@ -218,15 +239,8 @@ export class BotRules {
     }
     const ua = req.headers['user-agent']
     if (ua && this.#agents.length) {
-      const fp = fingerprint(ua)
-      const cached = this.#agentCache[fp & (AGENT_SLOTS - 1)]
-      let m: Matcher | null
-      if (cached !== undefined && cached.ua === ua) m = cached.verdict
-      else {
-        const lc = ua.toLowerCase()
-        m = this.#agents.find((a) => a.re.test(lc)) ?? null
-        this.#agentCache[fp & (AGENT_SLOTS - 1)] = { ua, verdict: m }
-      }
+      const byLength = this.#agentByLength[ua.length & (LENGTH_SLOTS - 1)]
+      const m = byLength !== undefined && byLength.ua === ua ? byLength.verdict : this.#agentVerdict(ua)
       if (m) return this.#hit('bot.agent', m, `scanner user agent: ${ua.slice(0, 100)}`)
     }
     if (this.#paths.length && (this.#prefilter === undefined || mayMatch(this.#prefilter, req.path))) {
@@ -234,6 +248,19 @@ export class BotRules {
       for (const m of this.#paths) if (m.re.test(path)) return this.#hit('bot.probe', m, `probe path: ${req.path.slice(0, 200)}`)
     }
     return undefined
+  }
+
+  /** The first agent rule `ua` matches (null: none), from the fingerprint table or the rules. */
+  #agentVerdict(ua: string): Matcher | null {
+    const slot = fingerprint(ua) & (AGENT_SLOTS - 1)
+    let cached = this.#agentCache[slot]
+    if (cached === undefined || cached.ua !== ua) {
+      const lc = ua.toLowerCase()
+      cached = { ua, verdict: this.#agents.find((a) => a.re.test(lc)) ?? null }
+      this.#agentCache[slot] = cached
+    }
+    this.#agentByLength[ua.length & (LENGTH_SLOTS - 1)] = cached
+    return cached.verdict
   }
 
   #hit(rule: BotHit['rule'], m: Matcher, reason: string): BotHit {
@@ -245,14 +272,15 @@ export class BotRules {
     const host = h.host
     if (host === undefined || host === '') {
       if (req.httpVersion === '1.1' && h[':authority'] === undefined) return 'no Host header on HTTP/1.1'
-    } else if (!validHost(host)) {
-      return 'invalid Host header'
+    } else if (host !== this.#lastValidHost) {
+      if (!validHost(host)) return 'invalid Host header'
+      this.#lastValidHost = host
     }
     if (!(req.path.startsWith('/') || (req.path === '*' && req.method === 'OPTIONS'))) return 'request target is not a path'
-    const max = this.#s.maxHeaderBytes
+    const max = this.#maxHeaderBytes
     const raw = req.rawHeaders
     if (raw !== undefined) {
-      if (raw.length > 2 * this.#s.maxHeaders) return `more than ${this.#s.maxHeaders} headers`
+      if (raw.length > 2 * this.#maxHeaders) return `more than ${this.#maxHeaders} headers`
       for (let i = 1; i < raw.length; i += 2) if (raw[i]!.length > max) return `header ${raw[i - 1]!.toLowerCase()} longer than ${max} bytes`
       return undefined
     }
@@ -262,7 +290,7 @@ export class BotRules {
       const v = h[name]
       if (typeof v === 'string' ? v.length > max : Array.isArray(v) && v.some((x) => x.length > max)) return `header ${name} longer than ${max} bytes`
     }
-    if (count > this.#s.maxHeaders) return `more than ${this.#s.maxHeaders} headers`
+    if (count > this.#maxHeaders) return `more than ${this.#maxHeaders} headers`
     return undefined
   }
 

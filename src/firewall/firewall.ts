@@ -12,7 +12,7 @@ import { RedisStore } from './redis-store.ts'
 import { Counters, type CounterSnapshot, type Outcome } from './counters.ts'
 import { startAdmin, type AdminServer } from './admin.ts'
 import { ConfigError } from '../errors.ts'
-import { NO_ZONES, OK, type BanInfo, type FirewallStore, type HitInput, type HitResult, type Jail, type ZoneHit } from './store.ts'
+import { NO_ZONES, OK, markReused, type BanInfo, type FirewallStore, type HitInput, type HitResult, type Jail, type ZoneHit } from './store.ts'
 
 /**
  * Response header an app sets to report a failed login. The edge MUST remove it from the response
@@ -151,8 +151,9 @@ export function createFirewall(config: Record<string, unknown> = {}, opts: Firew
       if (value === undefined) continue
       hits.push({ key: `${z.name}:${value}`, rate: z.rate, burst: z.burst, delay: z.delay, ttl: z.ttl })
     }
-    // Frozen: the same list serves every request of this address (and stores may key on it).
-    if (clientOnly) f.zones = Object.freeze(hits)
+    // Marked, not frozen (store.ts markReused): the same list serves every request of this
+    // address, and stores may key on it.
+    if (clientOnly) f.zones = markReused(hits)
     return hits
   }
 

@@ -2,7 +2,7 @@
 // limiter the Redis store falls back on while Redis is unreachable.
 import { delayFor, retryAfterMs, type BucketState } from './leaky-bucket.ts'
 import { loopNow } from './clock.ts'
-import { OK, banDuration, type BanInfo, type BanPolicy, type FirewallStore, type HitInput, type HitResult, type Jail } from './store.ts'
+import { OK, banDuration, type BanInfo, type BanPolicy, type FirewallStore, type HitInput, type HitResult, type Jail, type ZoneHit } from './store.ts'
 
 interface Bucket extends BucketState {
   expires: number
@@ -53,6 +53,7 @@ export class MemoryStore implements FirewallStore {
     const { zones } = input
     const n = zones.length
     if (n === 0) return OK
+    if (n === 1) return this.#hitOne(input, zones[0]!, now)
     // Check every zone before charging any: a rejected request leaves all buckets untouched.
     const excess = this.#excess
     const elapsed = this.#elapsed
@@ -71,14 +72,7 @@ export class MemoryStore implements FirewallStore {
         e = state.excess - Math.floor((z.rate * ms) / 1000) + 1000
         if (e < 0) e = 0
       }
-      if (e > z.burst) {
-        const retryMs = retryAfterMs(z, e)
-        if (input.limitJail) {
-          const s = this.#strike(input.group, input.limitJail, now)
-          if (s.bannedMs > 0) return { ...s, limited: i, retryMs }
-        }
-        return { bannedMs: 0, freshBan: false, limited: i, retryMs, delayMs: 0, delayZone: -1 }
-      }
+      if (e > z.burst) return this.#limited(input, z, i, e, now)
       states[i] = entry
       excess[i] = e
       elapsed[i] = ms
@@ -102,6 +96,43 @@ export class MemoryStore implements FirewallStore {
       if (d > delayMs) { delayMs = d; delayZone = i }
     }
     return delayMs > 0 ? { ...OK, delayMs, delayZone } : OK
+  }
+
+  // hit() for a single zone (the usual case): checked and charged in one pass, without the
+  // scratch arrays. The arithmetic of a known bucket is written out here, not called: in the
+  // edge, TurboFan left excessAfter()'s parts and delayFor() as calls (~140 instructions a request).
+  #hitOne(input: HitInput, z: ZoneHit, now: number): HitResult {
+    const entry = this.#buckets.get(z.key)
+    if (entry !== undefined && entry.expires > now) {
+      // excessAfter() (leaky-bucket.ts).
+      let ms = now - entry.last
+      if (ms < -60000) ms = 1
+      else if (ms < 0) ms = 0
+      let e = entry.excess - Math.floor((z.rate * ms) / 1000) + 1000
+      if (e < 0) e = 0
+      if (e > z.burst) return this.#limited(input, z, 0, e, now)
+      if (ms !== 0) entry.last = now
+      entry.excess = e
+      entry.expires = now + z.ttl
+      // delayFor() (leaky-bucket.ts).
+      const d = e <= z.delay ? 0 : Math.floor(((e - z.delay) * 1000) / z.rate)
+      return d > 0 ? { ...OK, delayMs: d, delayZone: 0 } : OK
+    }
+    // A first request (excess 0).
+    if (0 > z.burst) return this.#limited(input, z, 0, 0, now)
+    this.#buckets.set(z.key, { excess: 0, last: now, expires: now + z.ttl })
+    const d = delayFor(z, 0)
+    return d > 0 ? { ...OK, delayMs: d, delayZone: 0 } : OK
+  }
+
+  /** Zone `i` has no room for the request (excess `e`): the rejection, with a strike into the limit jail. */
+  #limited(input: HitInput, z: ZoneHit, i: number, e: number, now: number): HitResult {
+    const retryMs = retryAfterMs(z, e)
+    if (input.limitJail) {
+      const s = this.#strike(input.group, input.limitJail, now)
+      if (s.bannedMs > 0) return { ...s, limited: i, retryMs }
+    }
+    return { bannedMs: 0, freshBan: false, limited: i, retryMs, delayMs: 0, delayZone: -1 }
   }
 
   strikeOnly(group: string, jail: Jail): HitResult {

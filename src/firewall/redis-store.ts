@@ -4,7 +4,7 @@
 import { Command, Redis, type RedisOptions } from 'ioredis'
 import { MemoryStore } from './memory-store.ts'
 import { FIREWALL_LUA } from './redis-script.ts'
-import { NO_ZONES, OK, type BanInfo, type BanPolicy, type FirewallStore, type HitCallback, type HitInput, type HitResult, type Jail } from './store.ts'
+import { NO_ZONES, OK, isReused, type BanInfo, type BanPolicy, type FirewallStore, type HitCallback, type HitInput, type HitResult, type Jail } from './store.ts'
 
 export interface RedisStoreOptions {
   url: string
@@ -221,8 +221,8 @@ export class RedisStore implements FirewallStore {
   // maxRetry → findTime → rate → burst → delay → ttl → … → profile. Built once per distinct
   // config; sent at most once per batch.
   #profiles: ProfileNode = { next: new Map() }
-  // …and the profile of each frozen zone list: the firewall freezes the list it reuses for every
-  // request of a client (firewall.ts zonesFor), so most requests find their profile with one
+  // …and the profile of each reused zone list: the firewall marks the list it reuses for every
+  // request of a client (firewall.ts zonesFor, store.ts markReused), so most requests find their profile with one
   // lookup instead of walking the tree; lists built for one request are not remembered.
   #zoneProfiles = new WeakMap<HitInput['zones'], ZoneListEntry>()
   // Full key names (prefix + b:group, prefix + r:zone key) in protocol form, built once per group
@@ -281,7 +281,7 @@ export class RedisStore implements FirewallStore {
       else {
         profile = this.#profile(input.limitJail, false, zones)
         entry = undefined
-        if (Object.isFrozen(zones)) {
+        if (isReused(zones)) {
           let bucketKeys = ''
           for (let i = 0; i < nz; i++) bucketKeys += this.#encodedKey(this.#bucketKeys, 'r:', zones[i]!.key)
           entry = { jail: input.limitJail, profile, group: input.group, banKey: this.#encodedKey(this.#banKeys, 'b:', input.group), bucketKeys }

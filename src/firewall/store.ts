@@ -81,6 +81,23 @@ export interface FirewallStore {
   close(): Promise<void>
 }
 
+// Zone lists the firewall reuses for every request of an address (firewall.ts zonesFor): a store
+// may remember what it derives from such a list by the list's identity. They are marked here, not
+// frozen: V8's optimized code reads a frozen array's elements through an inline-cache call (~70
+// instructions each), not inline, and the memory store reads them on every request.
+const reusedZoneLists = new WeakSet<HitInput['zones']>()
+
+/** Marks `zones` as a list that is never changed and comes back for many requests. */
+export function markReused(zones: HitInput['zones']): HitInput['zones'] {
+  reusedZoneLists.add(zones)
+  return zones
+}
+
+/** Whether `zones` was marked by markReused(). */
+export function isReused(zones: HitInput['zones']): boolean {
+  return reusedZoneLists.has(zones)
+}
+
 /** The zones of a hit that only strikes (a probe) or has no limits to apply. */
 export const NO_ZONES: HitInput['zones'] = Object.freeze([])
 

@@ -51,6 +51,35 @@ test('user agents that share a cache fingerprint each keep their own verdict', (
   }
 })
 
+test('agents remembered by length keep their own verdicts, alone or taking turns in a length slot', () => {
+  const b = rules()
+  const browser = 'Mozilla/5.0 (X11; Linux x86_64) Firefox/132.0'
+  const scanner = 'Mozilla/5.0 (compatible; sqlmap/1.8; scan)...'
+  assert.equal(scanner.length, browser.length)
+  // 256 characters longer: the same length slot, another length.
+  const longBrowser = browser + 'x'.repeat(256)
+  for (let round = 0; round < 3; round++) {
+    assert.equal(b.check(req('/', browser)), undefined)
+    assert.equal(b.check(req('/', browser)), undefined)
+    assert.equal(b.check(req('/', scanner))?.rule, 'bot.agent')
+    assert.equal(b.check(req('/', scanner))?.rule, 'bot.agent')
+    assert.equal(b.check(req('/', longBrowser)), undefined)
+    assert.equal(b.check(req('/', scanner + 'x'.repeat(256)))?.rule, 'bot.agent')
+  }
+})
+
+test('the last valid Host is remembered, and every other Host is still checked', () => {
+  const b = rules()
+  const withHost = (host: string): FirewallRequest => ({ ...req('/'), headers: { host } })
+  for (let round = 0; round < 3; round++) {
+    assert.equal(b.check(withHost('shop.example')), undefined)
+    assert.equal(b.check(withHost('shop.example')), undefined)
+    assert.equal(b.check(withHost('shop.examp<e'))?.reason, 'invalid Host header')
+    assert.equal(b.check(withHost('shop.example:8080')), undefined)
+    assert.equal(b.check(withHost('shop.example:808080'))?.reason, 'invalid Host header')
+  }
+})
+
 test('the probe-path pair prefilter never hides a match the rule expression finds', async () => {
   const { readFileSync } = await import('node:fs')
   const { DEFAULT_BOT_RULES_FILE, parseRules } = await import('../../src/firewall/bots.ts')
