@@ -16,6 +16,14 @@ let idCounter = 0
 
 const bad = (msg: string) => new HttpError(400, msg)
 
+/** The body, read once: as bytes (text, JSON, urlencoded) or as multipart (fields, files on disk). */
+interface BodyRead {
+  bytes?: Promise<Buffer>
+  multipart?: Promise<MultipartData>
+  /** The temporary directories of uploaded files, removed after the response. */
+  tempDirs?: Promise<string>[]
+}
+
 /**
  * @example
  * const view: View = async (req) => {
@@ -44,9 +52,8 @@ export class HttpRequest {
   #query?: QueryDict
   #cookies?: Record<string, string>
   #id?: string
-  #body?: Promise<Buffer>
-  #multipart?: Promise<MultipartData>
-  #tempDirs?: Promise<string>[]
+  /** Set once the body is read: one field for what most requests (GET) never touch. */
+  #body?: BodyRead
 
   constructor(raw: IncomingMessage, app: AppRuntime) {
     this.raw = raw
@@ -156,8 +163,9 @@ export class HttpRequest {
   }
 
   #bytes(): Promise<Buffer> {
-    if (this.#multipart) return Promise.reject(new HttpError(500, 'The body was already read as multipart', { expose: false }))
-    return (this.#body ??= readBody(this.raw, this.app.settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
+    const body = (this.#body ??= {})
+    if (body.multipart) return Promise.reject(new HttpError(500, 'The body was already read as multipart', { expose: false }))
+    return (body.bytes ??= readBody(this.raw, this.app.settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
   }
 
   /** The body as a string (charset from Content-Type, default UTF-8). Over DATA_UPLOAD_MAX_MEMORY_SIZE → 413. */
@@ -195,32 +203,35 @@ export class HttpRequest {
 
   /** multipart/form-data fields and files; files are streamed to disk and removed after the response. */
   multipart(): Promise<MultipartData> {
-    if (this.#multipart) return this.#multipart
+    const body = (this.#body ??= {})
+    if (body.multipart) return body.multipart
     if (this.contentType !== 'multipart/form-data') {
       return Promise.reject(new HttpError(415, `Expected Content-Type: multipart/form-data, got '${this.contentType || 'none'}'`))
     }
-    if (this.#body) return Promise.reject(new HttpError(500, 'The body was already read as text', { expose: false }))
+    if (body.bytes) return Promise.reject(new HttpError(500, 'The body was already read as text', { expose: false }))
     const s = this.app.settings
-    this.#multipart = readMultipart(this.raw, {
+    body.multipart = readMultipart(this.raw, {
       maxMemory: s.DATA_UPLOAD_MAX_MEMORY_SIZE,
       maxFields: s.DATA_UPLOAD_MAX_NUMBER_FIELDS,
       maxFileSize: s.FILE_UPLOAD_MAX_SIZE,
       maxFiles: s.FILE_UPLOAD_MAX_NUMBER_FILES,
       tempDir: s.FILE_UPLOAD_TEMP_DIR,
-    }, (dir) => (this.#tempDirs ??= []).push(dir))
-    return this.#multipart
+    }, (dir) => (body.tempDirs ??= []).push(dir))
+    return body.multipart
   }
 
   /** True when something (uploaded files) must be removed after the response. */
   get needsCleanup(): boolean {
-    return this.#multipart !== undefined
+    return this.#body?.multipart !== undefined
   }
 
   /** Removes uploaded files. The app calls this once the response has been sent. */
   async cleanup(): Promise<void> {
-    if (this.#multipart) await this.#multipart.catch(() => undefined)
-    const dirs = this.#tempDirs
-    this.#tempDirs = undefined
+    const body = this.#body
+    if (!body) return
+    if (body.multipart) await body.multipart.catch(() => undefined)
+    const dirs = body.tempDirs
+    body.tempDirs = undefined
     if (dirs) await Promise.all(dirs.map((d) => d.then(removeDir, () => undefined)))
   }
 }

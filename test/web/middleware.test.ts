@@ -293,3 +293,66 @@ test('middleware settings tables are validated with the app settings', () => {
   assert.throws(() => createApp({ ...base, settings: { SECRET_KEY: 'k', GREETING: 'yo' } }), { code: 'CW_ERR_CONFIG', message: /app\.GREETING: unknown setting/ })
   void HttpResponse
 })
+
+test('concurrent requests through the same layer boundaries each get their own answer (the boundaries reuse their handlers)', async () => {
+  // Layers that answer in a shuffled order, fulfilling, rejecting or forgetting the response, so
+  // that a boundary's handlers are freed and taken again while other requests are in flight.
+  const later = (n: number) => new Promise((r) => setTimeout(r, n % 7))
+  const shuffling = (name: string): Middleware => ({
+    name,
+    wrap: (next) => (async (req: HttpRequest) => {
+      const n = Number(req.query.get('n'))
+      await later(n)
+      if (req.query.get('fail') === name) throw new HttpError(409, `${name} refused ${n}`)
+      if (req.query.get('forget') === name) { await next(req); return undefined }
+      const res = await next(req)
+      await later(n + 3)
+      return res.appendHeader('x-layers', name)
+    }) as never,
+  })
+  const { app, logger } = testApp([{ route: 'x/', view: async (req: HttpRequest) => { await later(Number(req.query.get('n')) + 5); return text(`view ${req.query.get('n')}`) } }], {
+    middleware: [shuffling('outer'), shuffling('middle'), shuffling('inner')],
+  })
+  const c = new Client(app)
+  try {
+    const outcomes = ['', 'fail=inner', 'forget=middle', 'fail=outer', 'forget=inner', 'forget=outer']
+    for (let round = 0; round < 3; round++) {
+      const answers = await Promise.all(Array.from({ length: 60 }, (_, n) => c.get(`/x/?n=${n}&${outcomes[n % outcomes.length]}`)))
+      answers.forEach((res, n) => {
+        const outcome = outcomes[n % outcomes.length]!
+        if (outcome === '') {
+          assert.equal(res.text, `view ${n}`)
+          assert.equal(res.headers['x-layers'], 'inner, middle, outer')
+        } else if (outcome.startsWith('fail=')) {
+          assert.equal(res.status, 409)
+          assert.match(res.text, new RegExp(`${outcome.slice(5)} refused ${n}\\b`))
+        } else {
+          assert.equal(res.status, 500, `request ${n} (${outcome})`)
+        }
+      })
+    }
+    const forgotten = logger.records.filter((r) => /returned undefined/.test(String((r.error as Error | undefined)?.message)))
+    assert.equal(forgotten.length, 3 * 30)
+    for (const r of forgotten) assert.match(String((r.error as Error).message), /Middleware '(middle|inner|outer)' returned undefined/)
+    assert.equal(forgotten.filter((r) => /'middle'/.test(String((r.error as Error).message))).length, 3 * 10)
+  } finally {
+    await c.close()
+  }
+})
+
+test('a Promise subclass whose then() calls its handlers twice cannot answer a request twice', async () => {
+  class Stuttering<T> extends Promise<T> {
+    override then<A, B>(ok?: ((v: T) => A | PromiseLike<A>) | null, fail?: ((e: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+      return super.then((v) => { void ok?.(v); return ok!(v) }, fail)
+    }
+  }
+  const stuttering: Middleware = { name: 'stuttering', wrap: (next) => ((req: HttpRequest) => Stuttering.resolve(next(req))) as never }
+  const { app } = testApp([{ route: 'x/', view: (req: HttpRequest) => text(`view ${req.query.get('n')}`) }], { middleware: [stuttering, stuttering] })
+  const c = new Client(app)
+  try {
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, n) => c.get(`/x/?n=${n}`)))
+    answers.forEach((res, n) => assert.equal(res.text, `view ${n}`))
+  } finally {
+    await c.close()
+  }
+})
