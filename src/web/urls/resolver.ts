@@ -12,7 +12,6 @@ import {
   type QueryInput, type ReverseCandidate,
 } from './reverse.ts'
 
-/** A route without parameters answers every request with the same match, frozen (params too). */
 export interface ResolverMatch {
   kind: 'match'
   view: RouteView
@@ -55,11 +54,6 @@ interface CompiledEndpoint extends Endpoint {
   namespace?: string
   appName?: string
   viewName?: string
-  /**
-   * The match when the path gave no values (a route without parameters): the same for every
-   * request, so made once, frozen, and handed to each (two objects less per request).
-   */
-  fixedMatch: ResolverMatch | undefined
 }
 
 /** A namespace level: its names, its child instance namespaces and the instances of each app. */
@@ -139,9 +133,7 @@ export class Resolver implements ResolverContract {
             defaults: e.defaults || undefined,
             namespace,
             appName: namespace === undefined ? undefined : appNames.join(':'),
-            fixedMatch: undefined,
           }
-          ep.fixedMatch = Object.freeze(newMatch(ep, NO_VALUES, Object.freeze))
           const shown = `${display}${e.route}${e.name !== undefined ? ` [name='${e.name}']` : ''}${e.methods ? ` [${e.methods.join(', ')}]` : ''}`
           this.#trie.insert(tokens, ep, converters, route)
           if (tokens.every((t) => t.kind === 'literal')) staticKeys.add(tokens.map((t) => (t as { text: string }).text).join(''))
@@ -280,13 +272,8 @@ export class Resolver implements ResolverContract {
 const NO_VALUES: unknown[] = []
 
 function toMatch(ep: CompiledEndpoint, values: unknown[]): ResolverMatch {
-  return values.length === 0 ? ep.fixedMatch! : newMatch(ep, values, undefined)
-}
-
-function newMatch(ep: CompiledEndpoint, values: unknown[], seal: (<T>(o: T) => Readonly<T>) | undefined): ResolverMatch {
-  let params: Record<string, unknown> = ep.defaults ? { ...ep.defaults } : {}
+  const params: Record<string, unknown> = ep.defaults ? { ...ep.defaults } : {}
   for (let i = 0; i < values.length; i += 2) params[values[i] as string] = values[i + 1]
-  if (seal !== undefined) params = seal(params)
   const m: ResolverMatch = {
     kind: 'match', view: ep.view, params, route: ep.route, namespaces: ep.namespaces, appNames: ep.appNames,
   }
