@@ -166,30 +166,44 @@ async function main(): Promise<void> {
 
   const request = Buffer.from(`GET ${PAGE} HTTP/1.1\r\nHost: 127.0.0.1:${edgePort}\r\nAccept: text/html,application/xhtml+xml\r\nAccept-Encoding: gzip\r\n` +
     'Cookie: sessionid=q8w7e6r5t4y3u2i1o0p9a8s7d6f5g4h3; csrftoken=Zx9Cv8Bn7Ml6Kj5Hg4Fd3Sa2Qw1Er0TyUi9Op8As7Df6Gh5Jk4\r\n\r\n')
-  /** `count` pages over `connections` keep-alive sockets, one in flight each; all must be 200. */
-  const drive = (count: number) => new Promise<void>((resolve, reject) => {
-    let sent = 0
-    let answered = 0
-    let open = connections
-    for (let c = 0; c < connections; c++) {
-      const s: Socket = connect(edgePort, '127.0.0.1')
-      s.setNoDelay(true)
-      let need = 0 // body bytes still to come for the response in flight
-      const next = () => {
-        if (sent < count) { sent++; s.write(request) } else { s.end(); if (--open === 0) answered === count ? resolve() : reject(new Error(`${answered}/${count}`)) }
-      }
-      s.on('connect', next)
-      s.on('data', (d: Buffer) => {
-        if (need > 0) { need -= d.length; if (need <= 0) { answered++; next() } return }
+  // The client's keep-alive sockets are opened once and kept, as wrk keeps its connections: the
+  // windows count pages, not connection setups.
+  interface Client { socket: Socket; need: number; onDone: () => void }
+  const clients: Client[] = []
+  let fail: (e: Error) => void = (e) => { throw e }
+  for (let c = 0; c < connections; c++) {
+    const socket: Socket = connect(edgePort, '127.0.0.1')
+    socket.setNoDelay(true)
+    await new Promise((r) => socket.once('connect', r))
+    const client: Client = { socket, need: -1, onDone: () => {} }
+    socket.on('data', (d: Buffer) => {
+      if (client.need < 0) {
         const text = d.toString('latin1')
-        if (!text.startsWith('HTTP/1.1 200')) return reject(new Error(`unexpected response: ${text.slice(0, 300)}`))
+        if (!text.startsWith('HTTP/1.1 200')) return fail(new Error(`unexpected response: ${text.slice(0, 300)}`))
         const len = /\r\ncontent-length: (\d+)/i.exec(text)
         const head = text.indexOf('\r\n\r\n')
-        if (!len || head === -1) return reject(new Error(`no content-length/head in the first chunk: ${text.slice(0, 300)}`))
-        need = Number(len[1]) - (d.length - head - 4)
-        if (need <= 0) { need = 0; answered++; next() }
-      })
-      s.on('error', reject)
+        if (!len || head === -1) return fail(new Error(`no content-length/head in the first chunk: ${text.slice(0, 300)}`))
+        client.need = Number(len[1]) - (d.length - head - 4)
+      } else client.need -= d.length
+      if (client.need <= 0) { client.need = -1; client.onDone() }
+    })
+    socket.on('error', (e) => fail(e))
+    clients.push(client)
+  }
+  /** `count` pages over the sockets, one in flight on each; all must be 200. */
+  const drive = (count: number) => new Promise<void>((resolve, reject) => {
+    fail = reject
+    let sent = 0
+    let answered = 0
+    for (const client of clients) {
+      const next = () => {
+        if (sent < count) { sent++; client.socket.write(request) }
+      }
+      client.onDone = () => {
+        if (++answered === count) resolve()
+        next()
+      }
+      next()
     }
   })
 
@@ -219,6 +233,7 @@ async function main(): Promise<void> {
   })
   console.error(`collector: ${JSON.stringify(stats)}`)
   if (/Redis unreachable/.test(log)) throw new Error(`Redis was taken for down during the run: ${log.slice(-1000)}`)
+  for (const c of clients) c.socket.destroy()
   const exited = new Promise((r) => edge.once('exit', r))
   edge.stdin!.end()
   await exited
