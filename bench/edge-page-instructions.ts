@@ -64,7 +64,11 @@ function pageBody(): Buffer {
  */
 async function upstream(port: number, otlp: string, spans: number): Promise<void> {
   const { initJourney, traceHttpRequest, span } = await import('../src/journey/index.ts')
-  initJourney({ otlpEndpoint: otlp, collector: false }, { service: 'causeway-worker' }, {})
+  // Full batches, as a worker sends them under load (~750 spans a second each at the shop's rate,
+  // so the 512-span batch fills before the 1 s interval): under valgrind the edge runs ~50 times
+  // slower, and a 1 s interval would post a few spans at a time, each post's fixed cost (and code
+  // that never leaves the baseline tier) spread over a few spans instead of hundreds.
+  initJourney({ otlpEndpoint: otlp, collector: false, exportBatch: 512, exportInterval: 600_000 }, { service: 'causeway-worker' }, {})
   const body = pageBody()
   const headers = {
     'content-type': 'text/html; charset=utf-8',
@@ -115,6 +119,7 @@ async function main(): Promise<void> {
   })
   const children: ChildProcess[] = []
   process.once('exit', () => { for (const c of children) c.kill('SIGKILL') })
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(1))
 
   let redisUrl = ''
   if (fw === 'redis') {
