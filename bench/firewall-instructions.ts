@@ -25,13 +25,14 @@
 //          [--requests 2000] [--warmup 10000] [--connections 32] [--route fixed|proxy] [--repeat 5]
 //          [--settle 10] [--keep DIR] [--node-flags '--perf-basic-prof'] [--no-valgrind (just check that it runs)]
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { connect, createServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DEFAULT_BOT_RULES_FILE } from '../src/firewall/bots.ts'
 import { edgeTable } from '../src/edge/config/tables.ts'
+import { breakdown } from './callgrind-breakdown.ts'
 import { USER_AGENTS, clientAddress, edgeConfig, firewallSection, writeListFiles, type FirewallTarget } from './firewall-setup.ts'
 
 const args = process.argv.slice(2)
@@ -39,10 +40,6 @@ const opt = (name: string, dflt: string) => {
   const i = args.indexOf(`--${name}`)
   return i === -1 ? dflt : args[i + 1]!
 }
-
-// V8's optimizing compiler and garbage collector, by function name (breakdown()).
-const COMPILER = /v8::internal::(compiler|maglev|baseline)::|OptimizedCompilationJob|TurbofanCompilationJob|v8::internal::Zone::/
-const GC = /v8::internal::.*(Scaveng|MarkCompact|Marking|Sweep|Evacuat|Heap::|GCTracer|RememberedSet|SlotSet|PointersUpdating|MemoryAllocator|Compaction|ObjectVisitor|MarkingVisitor|IncrementalMarking|WeakObjects|GlobalHandles)/
 
 await main()
 
@@ -209,38 +206,4 @@ async function main(): Promise<void> {
       ...(off !== undefined && t !== 'off' ? { 'firewall stage': Math.round(v - off), 'cost (1 − off/on)': `${((1 - off / v) * 100).toFixed(1)}%` } : {}),
     }]
   })))
-}
-
-/**
- * A callgrind dump's instructions: in all, in V8's optimizing compiler, and in its garbage
- * collector (by function name; the self cost of each function, so nothing is counted twice).
- */
-function breakdown(file: string): { total: number; compiler: number; gc: number } {
-  const names = new Map<string, string>()
-  let total = 0
-  let compiler = 0
-  let gc = 0
-  let kind = 0 // of the current function: 0 other, 1 compiler, 2 GC
-  let skipNext = false
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (skipNext) { skipNext = false; continue } // the inclusive cost of a call
-    if (line.startsWith('fn=') || line.startsWith('cfn=')) {
-      const m = /^c?fn=\((\d+)\)(?: (.*))?$/.exec(line)
-      if (!m) continue
-      if (m[2] !== undefined) names.set(m[1]!, m[2])
-      if (line[0] === 'f') {
-        const name = names.get(m[1]!) ?? ''
-        kind = COMPILER.test(name) ? 1 : GC.test(name) ? 2 : 0
-      }
-      continue
-    }
-    if (line.startsWith('calls=')) { skipNext = true; continue }
-    if (line.startsWith('summary:') || line.startsWith('totals:')) { total ||= Number(line.slice(line.indexOf(':') + 1)); continue }
-    if (kind === 0) continue
-    const m = /^(?:[+-]?\d+|\*)\s+(\d+)/.exec(line)
-    if (!m) continue
-    if (kind === 1) compiler += Number(m[1])
-    else gc += Number(m[1])
-  }
-  return { total, compiler, gc }
 }

@@ -1,5 +1,5 @@
 // The common response sink: the upstream's response written to the client with backpressure.
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
+import { ServerResponse, type OutgoingHttpHeaders } from 'node:http'
 import type { EdgeContext } from '../context.ts'
 import type { CompressionFilter } from '../filters/compress.ts'
 import { stripInternalFrom } from '../filters/strip-internal.ts'
@@ -74,6 +74,17 @@ export class ClientSink implements ResponseSink {
     if (res.write(chunk)) return true
     res.once('drain', () => flow.resume())
     return false
+  }
+
+  /**
+   * The last chunk is no longer referenced: not written (the client is gone), or written through
+   * to the kernel — nothing waits on the HTTP/1 response or its socket (a write queued behind a
+   * full socket, a cork until the next tick, a pipelined response's turn), and no compressor took
+   * it. HTTP/2 streams queue what they are given: taken to keep it.
+   */
+  released(): boolean {
+    const res = this.#res
+    return res.destroyed || (res instanceof ServerResponse && res.writableLength === 0 && this.ctx.notes.compressed === undefined)
   }
 
   end(): void {

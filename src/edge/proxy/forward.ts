@@ -23,6 +23,11 @@ export interface ResponseSink {
   end(): void
   /** The upstream failed after `start` (reset or read timeout mid-body). */
   fail(err: Error): void
+  /**
+   * True when nothing refers to the chunk last given to data() any more (see the upstream
+   * client's chunkReleased); a sink without it is taken to keep every chunk.
+   */
+  released?(): boolean
 }
 
 export interface OutboundRequest {
@@ -226,6 +231,10 @@ class Attempt implements UpstreamHandler {
 
   onResponseData(controller: UpstreamController, chunk: Buffer): void {
     if (!this.job.sink.data(chunk, controller)) controller.pause()
+  }
+
+  chunkReleased(): boolean {
+    return this.job.sink.released?.() === true
   }
 
   onResponseEnd(): void {

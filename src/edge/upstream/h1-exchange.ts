@@ -16,6 +16,12 @@ export interface UpstreamHandler {
   onRequestStart?(controller: UpstreamController, context: unknown): void
   onResponseStart?(controller: UpstreamController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void
   onResponseData?(controller: UpstreamController, chunk: Buffer): void
+  /**
+   * Asked right after onResponseData by the edge's own client, whose chunks are views of its read
+   * buffer: true when nothing refers to that chunk any more (its bytes were written through), so
+   * the next read may reuse the memory. Without it, or false, the client reads on into new memory.
+   */
+  chunkReleased?(): boolean
   onResponseEnd?(controller: UpstreamController, trailers: Record<string, string | string[] | undefined>): void
   onResponseError?(controller: UpstreamController | undefined, err: Error): void
 }
@@ -171,8 +177,12 @@ export class Exchange implements UpstreamController {
     if (!this.#done) this.handler.onResponseStart?.(this, status, headers, '')
   }
 
+  /** `chunk` is a view of the connection's read buffer (h1-connection.ts). */
   data(chunk: Buffer): void {
-    if (!this.#done) this.handler.onResponseData?.(this, chunk)
+    if (this.#done) return
+    const h = this.handler
+    h.onResponseData?.(this, chunk)
+    if (h.chunkReleased?.() !== true) this.connection?.holdReadBuffer()
   }
 
   end(): void {
