@@ -8,7 +8,7 @@ import { HttpError } from './http-error.ts'
 import type { HttpResponse } from './response.ts'
 import { resolveWebSettings, type WebSettings } from './settings.ts'
 import { hostValidator, type HostCheck } from './hosts.ts'
-import { buildOnion, isPlainPromise, isResponse, notAResponse, type ErrorHandler, type Onion } from './middleware.ts'
+import { Boundary, buildOnion, isPlainPromise, type ErrorHandler, type Onion } from './middleware.ts'
 import { makeDispatch, type DispatchHooks } from './dispatch.ts'
 import { responseForError, type ErrorContext } from './error-response.ts'
 import { writeResponse } from './write.ts'
@@ -55,17 +55,6 @@ function hostHeader(raw: IncomingMessage): string | undefined {
   return undefined
 }
 
-/** A request in flight on the node:http path and the `then` handlers that write its answer. */
-interface Waiting {
-  req: HttpRequest | undefined
-  res: ServerResponse | undefined
-  answered: (resp: unknown) => void | Promise<void>
-  failed: (e: unknown) => Promise<void>
-}
-
-// Settled handler pairs kept for reuse (see middleware.ts's IDLE_KEPT).
-const IDLE_KEPT = 1024
-
 function toResolver(urls: CreateAppOptions['urls']): Resolver {
   if (Array.isArray(urls)) return compileUrls(urls)
   if (urls && typeof (urls as Resolver).resolve === 'function') return urls as Resolver
@@ -93,8 +82,8 @@ export class CausewayApp implements App {
   readonly #opts: CreateAppOptions
   /** The last Host header that passed the ALLOWED_HOSTS check. */
   #lastHost: string | undefined = undefined
-  /** Settled answer handlers of the node:http path, for the next requests (see #waiting). */
-  readonly #idle: Waiting[] = []
+  /** The outermost layer's boundary on the node:http path (made on first use, see #serveUnrecorded). */
+  #topBoundary: Boundary<ServerResponse, void | Promise<void>> | undefined = undefined
 
   constructor(opts: CreateAppOptions) {
     this.#opts = opts
@@ -194,37 +183,9 @@ export class CausewayApp implements App {
     } catch (e) {
       out = this.#onError(req, e)
     }
-    const w = this.#idle.pop() ?? this.#waiting(top.layer)
-    w.req = req
-    w.res = res
-    return (isPlainPromise(out) ? out : Promise.resolve(out)).then(w.answered, w.failed) as Promise<void>
-  }
-
-  /**
-   * The handlers that write the answer of a request in flight, made once and reused (as
-   * middleware.ts's boundaries do): closures over the request would be two functions and a
-   * context per request.
-   */
-  #waiting(layer: string): Waiting {
-    const w: Waiting = { req: undefined, res: undefined, answered: undefined!, failed: undefined! }
-    const release = (): void => {
-      w.req = undefined
-      w.res = undefined
-      if (this.#idle.length < IDLE_KEPT) this.#idle.push(w)
-    }
-    w.answered = (resp) => {
-      const req = w.req!
-      const res = w.res!
-      release()
-      return isResponse(resp) ? this.#send(req, res, resp) : this.#sendError(req, res, notAResponse(layer, resp))
-    }
-    w.failed = (e) => {
-      const req = w.req!
-      const res = w.res!
-      release()
-      return this.#sendError(req, res, e)
-    }
-    return w
+    // Its handlers are reused (middleware.ts Boundary): no closures over the request per request.
+    this.#topBoundary ??= new Boundary(top.layer, (r, res, resp) => this.#send(r, res, resp), (r, res, e) => this.#sendError(r, res, e))
+    return this.#topBoundary.settle(isPlainPromise(out) ? out : Promise.resolve(out), req, res)
   }
 
   #sendError(req: HttpRequest, res: ServerResponse, e: unknown): Promise<void> {

@@ -34,7 +34,7 @@ export function notAResponse(layer: string, res: unknown): TypeError {
  * async wrapper costs a promise, an await and a resumable frame more, per layer, per request).
  */
 export function guard(inner: Handler, layer: string, onError: ErrorHandler, trace?: LayerTrace): Handler {
-  const boundary = new Boundary(layer, onError)
+  const boundary = new Boundary<undefined, HttpResponse | Promise<HttpResponse>>(layer, (_req, _x, res) => res, (req, _x, e) => onError(req, e))
   return (req) => {
     let out: Promise<HttpResponse> | HttpResponse
     try {
@@ -48,7 +48,7 @@ export function guard(inner: Handler, layer: string, onError: ErrorHandler, trac
       if (!isThenable(out)) return onError(req, notAResponse(layer, out))
       out = Promise.resolve(out)
     }
-    return boundary.settle(out, req)
+    return boundary.settle(out, req, undefined) as Promise<HttpResponse>
   }
 }
 
@@ -66,44 +66,57 @@ export function isPlainPromise(v: unknown): v is Promise<unknown> {
 const IDLE_KEPT = 1024
 
 /**
- * One layer boundary's promise handlers, reused. The handlers for a request need the request;
- * as closures they would be two functions and a context per layer per request (~150 bytes, a
- * tenth of what a request through five middleware allocated, and allocation, not instructions,
- * is what the framework costs over raw node:http: issue 2). Instead a pair made once holds the
- * request in a field while it waits, and returns to the boundary when it has run.
+ * One layer boundary's promise handlers, reused: `answer` gets the response, `fail` a rejection
+ * or (as notAResponse) anything else. The handlers for a request need the request (and `X`, what
+ * else the boundary's user needs: the app's node:http path, the ServerResponse); as closures they
+ * would be two functions and a context per layer per request (~150 bytes, a tenth of what a
+ * request through five middleware allocated, and allocation, not instructions, is what the
+ * framework costs over raw node:http: issue 2). Instead a pair made once holds the request in a
+ * field while it waits, and returns to the boundary when it has run.
  */
-class Boundary {
-  readonly #idle: Waiting[] = []
-  constructor(readonly layer: string, readonly onError: ErrorHandler) {}
+export class Boundary<X, R> {
+  readonly #idle: Waiting<X, R>[] = []
+  constructor(
+    readonly layer: string,
+    readonly answer: (req: HttpRequest, x: X, res: HttpResponse) => R,
+    readonly fail: (req: HttpRequest, x: X, error: unknown) => R,
+  ) {}
 
-  /** `out.then(…)`: its response, or the error response for a rejection or a non-response. */
-  settle(out: Promise<unknown>, req: HttpRequest): Promise<HttpResponse> {
-    // `out` is a plain promise (see isPlainPromise).
+  /** `out.then(answer, fail)` for `req` and `x`; `out` must be a plain promise (isPlainPromise). */
+  settle(out: Promise<unknown>, req: HttpRequest, x: X): Promise<Awaited<R>> {
     const w = this.#idle.pop() ?? new Waiting(this)
     w.req = req
-    return out.then(w.fulfilled, w.rejected) as Promise<HttpResponse>
+    w.x = x
+    return out.then(w.fulfilled, w.rejected) as Promise<Awaited<R>>
   }
 
-  /** The request `w` waited for; `w` is free again (a promise runs one of its handlers, once). */
-  release(w: Waiting): HttpRequest {
-    const req = w.req!
+  /** `w` is free again (a promise runs one of its handlers, once). */
+  release(w: Waiting<X, R>): void {
     w.req = undefined
+    w.x = undefined
     if (this.#idle.length < IDLE_KEPT) this.#idle.push(w)
-    return req
   }
 }
 
 /** A pair of `then` handlers and the request they are waiting for (see Boundary). */
-class Waiting {
+class Waiting<X, R> {
   req: HttpRequest | undefined = undefined
-  readonly fulfilled: (res: unknown) => HttpResponse | Promise<HttpResponse>
-  readonly rejected: (e: unknown) => Promise<HttpResponse>
-  constructor(boundary: Boundary) {
+  x: X | undefined = undefined
+  readonly fulfilled: (res: unknown) => R
+  readonly rejected: (e: unknown) => R
+  constructor(boundary: Boundary<X, R>) {
     this.fulfilled = (res) => {
-      const req = boundary.release(this)
-      return isResponse(res) ? res : boundary.onError(req, notAResponse(boundary.layer, res))
+      const req = this.req!
+      const x = this.x as X
+      boundary.release(this)
+      return isResponse(res) ? boundary.answer(req, x, res) : boundary.fail(req, x, notAResponse(boundary.layer, res))
     }
-    this.rejected = (e) => boundary.onError(boundary.release(this), e)
+    this.rejected = (e) => {
+      const req = this.req!
+      const x = this.x as X
+      boundary.release(this)
+      return boundary.fail(req, x, e)
+    }
   }
 }
 
