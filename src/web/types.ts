@@ -75,6 +75,8 @@ export interface TemplateEngine {
   render(name: string, context?: Record<string, unknown>, req?: HttpRequest): string | Promise<string>
   /** Whether a template exists (used to pick overridable error pages such as 404.html). */
   has?(name: string): boolean
+  /** Optional: render() with `then` applied to the output in the render's own last step (render(req, …) builds its response there). */
+  renderThen?<T>(name: string, context: Record<string, unknown> | undefined, req: HttpRequest | undefined, then: (output: string) => T): T | Promise<T>
 }
 
 /** What every request can reach through `req.app`. */

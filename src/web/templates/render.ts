@@ -2,7 +2,6 @@
 // (context processors included) in an HTML response.
 import { html, type HttpResponse, type ResponseInit } from '../response.ts'
 import type { HttpRequest } from '../request.ts'
-import { CausewayTemplateEngine } from './engine.ts'
 
 /**
  * @example
@@ -12,9 +11,9 @@ import { CausewayTemplateEngine } from './engine.ts'
 export function render(req: HttpRequest, name: string, context: Record<string, unknown> = {}, init?: ResponseInit): Promise<HttpResponse> {
   try {
     const engine = req.app.templates
-    // The app's engine builds the response in its own last step (no reaction here for a page
-    // that waits on its user); another engine's output is wrapped as before.
-    if (engine instanceof CausewayTemplateEngine) {
+    // An engine with renderThen (the app's own) builds the response in its last step: no
+    // reaction here for a page that waits on its user. Another engine's output is wrapped.
+    if (engine.renderThen !== undefined) {
       const res = engine.renderThen(name, context, req, (b) => html(b, init))
       return res instanceof Promise ? res : Promise.resolve(res)
     }
