@@ -26,12 +26,20 @@ export interface BucketState {
  */
 export function excessAfter(state: BucketState | undefined, rate: number, now: number): { excess: number; ms: number } {
   if (!state) return { excess: 0, ms: -1 }
-  let ms = now - state.last
-  if (ms < -60000) ms = 1
-  else if (ms < 0) ms = 0
-  let excess = state.excess - Math.floor((rate * ms) / 1000) + 1000
-  if (excess < 0) excess = 0
-  return { excess, ms }
+  const ms = elapsedMs(state, now)
+  return { excess: drainedPlusOne(state, rate, ms), ms }
+}
+
+/** excessAfter()'s clamped elapsed time for a known bucket, without an object (the memory store's hot path). */
+export function elapsedMs(state: BucketState, now: number): number {
+  const ms = now - state.last
+  return ms < -60000 ? 1 : ms < 0 ? 0 : ms
+}
+
+/** excessAfter()'s excess for a known bucket after `ms` (from elapsedMs), without an object. */
+export function drainedPlusOne(state: BucketState, rate: number, ms: number): number {
+  const excess = state.excess - Math.floor((rate * ms) / 1000) + 1000
+  return excess < 0 ? 0 : excess
 }
 
 /** How long nginx delays an accepted request: the excess above `delay`, drained at `rate`. */

@@ -1,6 +1,6 @@
 // The in-process store: the same algorithm as the Redis script, on Maps. It is also the local
 // limiter the Redis store falls back on while Redis is unreachable.
-import { delayFor, retryAfterMs, type BucketState } from './leaky-bucket.ts'
+import { delayFor, drainedPlusOne, elapsedMs, retryAfterMs, type BucketState } from './leaky-bucket.ts'
 import { loopNow } from './clock.ts'
 import { OK, banDuration, type BanInfo, type BanPolicy, type FirewallStore, type HitInput, type HitResult, type Jail, type ZoneHit } from './store.ts'
 
@@ -62,16 +62,9 @@ export class MemoryStore implements FirewallStore {
       const z = zones[i]!
       const entry = this.#buckets.get(z.key)
       const state = entry !== undefined && entry.expires > now ? entry : undefined
-      // excessAfter() (leaky-bucket.ts), inlined so that the hot path allocates nothing.
-      let e = 0
-      let ms = -1
-      if (state !== undefined) {
-        ms = now - state.last
-        if (ms < -60000) ms = 1
-        else if (ms < 0) ms = 0
-        e = state.excess - Math.floor((z.rate * ms) / 1000) + 1000
-        if (e < 0) e = 0
-      }
+      // excessAfter() (leaky-bucket.ts) in its parts, so that the hot path allocates nothing.
+      const ms = state !== undefined ? elapsedMs(state, now) : -1
+      const e = state !== undefined ? drainedPlusOne(state, z.rate, ms) : 0
       if (e > z.burst) return this.#limited(input, z, i, e, now)
       states[i] = entry
       excess[i] = e
@@ -99,23 +92,17 @@ export class MemoryStore implements FirewallStore {
   }
 
   // hit() for a single zone (the usual case): checked and charged in one pass, without the
-  // scratch arrays. The arithmetic of a known bucket is written out here, not called: in the
-  // edge, TurboFan left excessAfter()'s parts and delayFor() as calls (~140 instructions a request).
+  // scratch arrays.
   #hitOne(input: HitInput, z: ZoneHit, now: number): HitResult {
     const entry = this.#buckets.get(z.key)
     if (entry !== undefined && entry.expires > now) {
-      // excessAfter() (leaky-bucket.ts).
-      let ms = now - entry.last
-      if (ms < -60000) ms = 1
-      else if (ms < 0) ms = 0
-      let e = entry.excess - Math.floor((z.rate * ms) / 1000) + 1000
-      if (e < 0) e = 0
+      const ms = elapsedMs(entry, now)
+      const e = drainedPlusOne(entry, z.rate, ms)
       if (e > z.burst) return this.#limited(input, z, 0, e, now)
       if (ms !== 0) entry.last = now
       entry.excess = e
       entry.expires = now + z.ttl
-      // delayFor() (leaky-bucket.ts).
-      const d = e <= z.delay ? 0 : Math.floor(((e - z.delay) * 1000) / z.rate)
+      const d = delayFor(z, e)
       return d > 0 ? { ...OK, delayMs: d, delayZone: 0 } : OK
     }
     // A first request (excess 0).
