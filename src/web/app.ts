@@ -8,7 +8,7 @@ import { HttpError } from './http-error.ts'
 import type { HttpResponse } from './response.ts'
 import { resolveWebSettings, type WebSettings } from './settings.ts'
 import { hostValidator, type HostCheck } from './hosts.ts'
-import { Boundary, buildOnion, isPlainPromise, type ErrorHandler, type Onion } from './middleware.ts'
+import { buildOnion, type ErrorHandler, type Onion } from './middleware.ts'
 import { makeDispatch, type DispatchHooks } from './dispatch.ts'
 import { responseForError, type ErrorContext } from './error-response.ts'
 import { writeResponse } from './write.ts'
@@ -82,8 +82,8 @@ export class CausewayApp implements App {
   readonly #opts: CreateAppOptions
   /** The last Host header that passed the ALLOWED_HOSTS check. */
   #lastHost: string | undefined = undefined
-  /** The outermost layer's boundary on the node:http path (made on first use, see #serveUnrecorded). */
-  #topBoundary: Boundary<ServerResponse, void | Promise<void>> | undefined = undefined
+  /** The onion for an unrecorded request on the node:http path, ending in #send (Onion.endingIn). */
+  readonly #serveOnion: (req: HttpRequest, res: ServerResponse) => Promise<void>
 
   constructor(opts: CreateAppOptions) {
     this.#opts = opts
@@ -111,6 +111,7 @@ export class CausewayApp implements App {
     hooks.viewHookNames = this.#onion.viewHookNames
     hooks.exceptionHookNames = this.#onion.exceptionHookNames
     this.#handler = this.#onion.handler
+    this.#serveOnion = this.#onion.endingIn<ServerResponse, void>((req, res, resp) => this.#send(req, res, resp))
     // Bound (pass `app.handle` to http.createServer): a closure, which node's emit calls directly
     // (a bound function costs an extra builtin hop per request).
     this.handle = (raw, res) => this.#handle(raw, res)
@@ -171,25 +172,17 @@ export class CausewayApp implements App {
     void this.#serveUnrecorded(req, res)
   }
 
+  // run() for an unrecorded request, in plain code: no async frame, and the response is written
+  // from the outermost layer's own last reaction (see Onion.endingIn).
   #serveUnrecorded(req: HttpRequest, res: ServerResponse): Promise<void> {
-    const top = this.#onion.outermost
-    if (top === undefined) return this.#serve(req, res)
-    // run() for an unrecorded request, with the outermost layer boundary (what guard() does for
-    // the other layers) done here, in plain code: no async frame, one reaction on the onion's
-    // promise, and the response is written from that reaction.
-    let out: Promise<HttpResponse> | HttpResponse
+    let refused: Promise<HttpResponse> | undefined
     try {
-      out = this.#refuse(req) ?? top.handler(req)
+      refused = this.#refuse(req)
     } catch (e) {
-      out = this.#onError(req, e)
+      refused = this.#onError(req, e)
     }
-    // Its handlers are reused (middleware.ts Boundary): no closures over the request per request.
-    this.#topBoundary ??= new Boundary(top.layer, (r, res, resp) => this.#send(r, res, resp), (r, res, e) => this.#sendError(r, res, e))
-    return this.#topBoundary.settle(isPlainPromise(out) ? out : Promise.resolve(out), req, res)
-  }
-
-  #sendError(req: HttpRequest, res: ServerResponse, e: unknown): Promise<void> {
-    return this.#onError(req, e).then((r) => this.#send(req, res, r))
+    if (refused !== undefined) return refused.then((resp) => this.#send(req, res, resp))
+    return this.#serveOnion(req, res)
   }
 
   async #serve(req: HttpRequest, res: ServerResponse): Promise<void> {

@@ -2,7 +2,7 @@
 // phase. 404/405 and the APPEND_SLASH redirect are decided here.
 import { HttpError, methodNotAllowed } from './http-error.ts'
 import { HttpResponse } from './response.ts'
-import { isResponse, type ErrorHandler, type ExceptionHook, type ViewHook } from './middleware.ts'
+import { Boundary, isPlainPromise, isResponse, type Ending, type ErrorHandler, type ExceptionHook, type ViewHook } from './middleware.ts'
 import type { HttpRequest } from './request.ts'
 import type { Handler, Resolver, ResolverMatch, ResolveMethodNotAllowed, ResolveNotFound, ResolveResult } from './types.ts'
 import { recordRoute, traceHook, traceResolve, traceView } from './journey.ts'
@@ -15,14 +15,17 @@ export interface DispatchHooks {
   exceptionHookNames?: string[]
 }
 
+const asItIs = (_req: HttpRequest, _x: unknown, res: HttpResponse): HttpResponse => res
+
 // '//evil.example/' as a Location is protocol-relative: keep redirects on this site.
 const escapeLeadingSlashes = (p: string) => (p.startsWith('//') ? '/%2F' + p.slice(2) : p)
 
 /**
  * The base handler. It is the innermost layer boundary, so it converts its own errors with
- * `onError` (no separate guard around it).
+ * `onError` (no separate guard around it). Its `endingIn` hands the response on from the view's
+ * own reaction (see middleware.ts Ending).
  */
-export function makeDispatch(urls: Resolver, hooks: DispatchHooks, settings: { APPEND_SLASH: boolean; DEBUG: boolean }, onError: ErrorHandler): Handler {
+export function makeDispatch(urls: Resolver, hooks: DispatchHooks, settings: { APPEND_SLASH: boolean; DEBUG: boolean }, onError: ErrorHandler): Handler & { endingIn: Ending } {
   function resolve(req: HttpRequest): ResolveResult {
     const r = urls.resolve(req.path, req.method)
     if (r.kind === 'methodNotAllowed' && req.method === 'HEAD' && r.allowed.includes('GET')) return urls.resolve(req.path, 'GET')
@@ -46,12 +49,6 @@ export function makeDispatch(urls: Resolver, hooks: DispatchHooks, settings: { A
     return onError(req, e)
   }
 
-  // One `then`, not an async function and an await: with the journey's promise hooks on, each
-  // promise is a hook call more, on every request.
-  function awaitView(req: HttpRequest, r: ResolverMatch, out: Promise<unknown>): Promise<HttpResponse> {
-    return out.then((res) => (isResponse(res) ? res : viewFailed(req, notAResponse(r, res))), (e: unknown) => viewFailed(req, e))
-  }
-
   /** Calls the view (its errors go to the exception hooks). */
   function runView(req: HttpRequest, r: ResolverMatch): Promise<HttpResponse> {
     let out: unknown
@@ -60,7 +57,7 @@ export function makeDispatch(urls: Resolver, hooks: DispatchHooks, settings: { A
     } catch (e) {
       return viewFailed(req, e)
     }
-    if (out instanceof Promise) return awaitView(req, r, out)
+    if (out instanceof Promise) return out.then((res) => (isResponse(res) ? res : viewFailed(req, notAResponse(r, res))), (e: unknown) => viewFailed(req, e))
     return isResponse(out) ? Promise.resolve(out) : viewFailed(req, notAResponse(r, out))
   }
 
@@ -87,32 +84,51 @@ export function makeDispatch(urls: Resolver, hooks: DispatchHooks, settings: { A
   /**
    * The common case, an unrecorded request, in plain code: no async frame of its own, so view
    * hooks that answer at once (most do, for most requests) and a view that answers at once cost
-   * no promise reaction here. The same steps and error handling as dispatchInSteps.
+   * no promise reaction here. The same steps and error handling as dispatchInSteps. The response
+   * goes to `answer`: from the one `then` on the view's promise, when the view answers later.
    */
-  function dispatch(req: HttpRequest): Promise<HttpResponse> {
-    if (req.journeySpan) return dispatchInSteps(req)
-    let r: ResolveResult
-    try {
-      r = resolve(req)
-      if (r.kind !== 'match') return Promise.resolve(notMatched(req, r))
-    } catch (e) {
-      return onError(req, e)
-    }
-    req.resolverMatch = r
-    const { viewHooks } = hooks
-    for (let i = 0; i < viewHooks.length; i++) {
-      let h: unknown
+  const endingIn: Ending = <X, R>(answer: (req: HttpRequest, x: X, res: HttpResponse) => R | Promise<R>) => {
+    // (The plain handler's answer is the response itself: its promise needs no further `then`.)
+    const later = answer === (asItIs as unknown)
+      ? (_req: HttpRequest, _x: X, out: Promise<HttpResponse>): Promise<R> => out as Promise<R>
+      : (req: HttpRequest, x: X, out: Promise<HttpResponse>): Promise<R> => out.then((res) => answer(req, x, res))
+    const now = (req: HttpRequest, x: X, res: HttpResponse): Promise<R> => Promise.resolve(answer(req, x, res))
+    // The view's promise: a response goes on; an error or anything else goes to the exception hooks.
+    const view = new Boundary<X, R | Promise<R>>('The view', answer, (req, x, e) => later(req, x, viewFailed(req, e)),
+      (req, v) => notAResponse(req.resolverMatch as ResolverMatch, v))
+    return (req: HttpRequest, x: X): Promise<R> => {
+      if (req.journeySpan) return later(req, x, dispatchInSteps(req))
+      let r: ResolveResult
       try {
-        h = viewHooks[i]!(req, r.view, r.params)
+        r = resolve(req)
+        if (r.kind !== 'match') return now(req, x, notMatched(req, r))
       } catch (e) {
-        return onError(req, e)
+        return later(req, x, onError(req, e))
       }
-      if (h === undefined || h === null) continue
-      if (isResponse(h)) return Promise.resolve(h)
-      return afterPendingHook(req, r, i, h)
+      req.resolverMatch = r
+      const { viewHooks } = hooks
+      for (let i = 0; i < viewHooks.length; i++) {
+        let h: unknown
+        try {
+          h = viewHooks[i]!(req, r.view, r.params)
+        } catch (e) {
+          return later(req, x, onError(req, e))
+        }
+        if (h === undefined || h === null) continue
+        if (isResponse(h)) return now(req, x, h)
+        return later(req, x, afterPendingHook(req, r, i, h))
+      }
+      let out: unknown
+      try {
+        out = r.view(req, r.params)
+      } catch (e) {
+        return later(req, x, viewFailed(req, e))
+      }
+      if (out instanceof Promise) return view.settle(isPlainPromise(out) ? out : Promise.resolve(out), req, x) as Promise<R>
+      return isResponse(out) ? now(req, x, out) : later(req, x, viewFailed(req, notAResponse(r, out)))
     }
-    return runView(req, r)
   }
+  const dispatch = endingIn<undefined, HttpResponse>(asItIs)
 
   // Every step, for a request with view hooks or a recorded request (req.journeySpan set: each
   // step runs in its journey span; the closures below are made for recorded requests only).
@@ -151,7 +167,7 @@ export function makeDispatch(urls: Resolver, hooks: DispatchHooks, settings: { A
     }
   }
 
-  return dispatch
+  return Object.assign((req: HttpRequest) => (req.journeySpan ? dispatchInSteps(req) : dispatch(req, undefined)), { endingIn })
 
   /** 405, the APPEND_SLASH redirect, or 404 (with the patterns tried, for the DEBUG page). */
   function notMatched(req: HttpRequest, r: ResolveNotFound | ResolveMethodNotAllowed): HttpResponse {
