@@ -93,45 +93,53 @@ async function saveToSession(req: HttpRequest, secret: string, res: HttpResponse
 export const csrfMiddleware: Middleware = {
   name: 'csrf',
   settings: csrfSettingsTable,
-  wrap(next, settings: WebSettings) {
+  phases(settings: WebSettings) {
     const useSessions: boolean = settings.CSRF_USE_SESSIONS
     const cookieName: string = settings.CSRF_COOKIE_NAME
     const cookie: CookieOptions = {
       ...cookieOptionsFromSettings(settings, 'CSRF'),
       ...(settings.CSRF_COOKIE_AGE > 0 && { maxAge: settings.CSRF_COOKIE_AGE }),
     }
-    // The response phase: a new or rotated secret goes out (the session path is async).
-    const respond = (req: HttpRequest, st: CsrfState, res: HttpResponse): HttpResponse | Promise<HttpResponse> => {
-      if (!st.needsUpdate || st.secret === undefined) return res
-      if (useSessions) return saveToSession(req, st.secret, res)
-      // Django 4.1+: only a new or rotated secret is sent; the client keeps the one it has.
-      if (st.fresh) res.setCookie(cookieName, st.secret, cookie)
-      const v = res.getHeader('vary')
-      const vs = Array.isArray(v) ? v.join(', ') : v
-      if (!vs) res.setHeader('vary', 'Cookie')
-      else if (!/(^|,)\s*cookie\s*(,|$)/i.test(vs)) res.setHeader('vary', `${vs}, Cookie`)
-      return res
-    }
-    const withSessions = async (req: HttpRequest, st: CsrfState): Promise<HttpResponse> => {
+    // CSRF_USE_SESSIONS: the secret comes from the session (read now only when it will be needed).
+    const fromSession = (req: HttpRequest, st: CsrfState): Promise<void> | undefined => {
       const session = maybeSession(req)
       if (!session) throw new Error('CSRF_USE_SESSIONS needs the session middleware above the CSRF middleware')
       // Only safe to read lazily for unsafe requests; a GET reads it when the page uses a token.
-      if (!SAFE.has(req.method) || session.incoming !== undefined) st.secret = normalizeSecret(await session.get<string>(SESSION_KEY))
-      Object.defineProperty(req.state, 'csrfToken', CSRF_TOKEN_PROPERTY)
-      return respond(req, st, await next(req))
+      if (SAFE.has(req.method) && session.incoming === undefined) {
+        Object.defineProperty(req.state, 'csrfToken', CSRF_TOKEN_PROPERTY)
+        return undefined
+      }
+      return session.get<string>(SESSION_KEY).then((secret) => {
+        st.secret = normalizeSecret(secret)
+        Object.defineProperty(req.state, 'csrfToken', CSRF_TOKEN_PROPERTY)
+      })
     }
-    // Not async for the cookie store: one `then` per request (see securityMiddleware).
-    return (req: HttpRequest) => {
-      const st: CsrfState = { secret: undefined, needsUpdate: false }
-      ;(req.state as Record<symbol, CsrfState>)[CSRF] = st
-      if (useSessions) return withSessions(req, st)
-      const raw = req.cookies[cookieName]
-      st.secret = normalizeSecret(raw)
-      // A masked token stored as the cookie (older clients): send back the plain secret.
-      if (st.secret !== undefined && st.secret !== raw) st.fresh = true
-      // Lazy: a page that never outputs the token does not set the cookie.
-      Object.defineProperty(req.state, 'csrfToken', CSRF_TOKEN_PROPERTY)
-      return next(req).then((res) => respond(req, st, res))
+    return {
+      request(req: HttpRequest): Promise<void> | undefined {
+        const st: CsrfState = { secret: undefined, needsUpdate: false }
+        ;(req.state as Record<symbol, CsrfState>)[CSRF] = st
+        if (useSessions) return fromSession(req, st)
+        const raw = req.cookies[cookieName]
+        st.secret = normalizeSecret(raw)
+        // A masked token stored as the cookie (older clients): send back the plain secret.
+        if (st.secret !== undefined && st.secret !== raw) st.fresh = true
+        // Lazy: a page that never outputs the token does not set the cookie.
+        Object.defineProperty(req.state, 'csrfToken', CSRF_TOKEN_PROPERTY)
+        return undefined
+      },
+      // A new or rotated secret goes out (the session path is async).
+      response(req: HttpRequest, res: HttpResponse): HttpResponse | Promise<HttpResponse> {
+        const st = (req.state as Record<symbol, CsrfState | undefined>)[CSRF]
+        if (st === undefined || !st.needsUpdate || st.secret === undefined) return res
+        if (useSessions) return saveToSession(req, st.secret, res)
+        // Django 4.1+: only a new or rotated secret is sent; the client keeps the one it has.
+        if (st.fresh) res.setCookie(cookieName, st.secret, cookie)
+        const v = res.getHeader('vary')
+        const vs = Array.isArray(v) ? v.join(', ') : v
+        if (!vs) res.setHeader('vary', 'Cookie')
+        else if (!/(^|,)\s*cookie\s*(,|$)/i.test(vs)) res.setHeader('vary', `${vs}, Cookie`)
+        return res
+      },
     }
   },
   // Not async: a safe method (nothing to check) answers synchronously, without a promise.

@@ -11,6 +11,8 @@ import { MessageStore, decodeMessages, type Message } from './messages.ts'
 const SESSION_KEY = '_messages'
 const COOKIE_SALT = 'causeway.messages'
 const MAX_COOKIE = 2048
+// The request's store, for the response phase (req.state.messages is the app's to use).
+const STORE = Symbol('causeway.messages.store')
 
 export const messageSettingsTable = {
   MESSAGE_STORAGE: {
@@ -42,13 +44,13 @@ function loadMessages(req: HttpRequest, useSession: boolean, cookieName: string)
 export const messageMiddleware: Middleware = {
   name: 'messages',
   settings: messageSettingsTable,
-  wrap(next, settings: WebSettings) {
+  phases(settings: WebSettings) {
     const useSession = settings.MESSAGE_STORAGE === 'session'
     const cookieName: string = settings.MESSAGE_COOKIE_NAME
     const minLevel: number = settings.MESSAGE_LEVEL
     const secure = !!settings.SESSION_COOKIE_SECURE
-    // The common case (no message added or read) answers in the `then`. A page that read its
-    // messages (the shop's base template does, on every page) answers there too with cookie
+    // The common case (no message added or read) answers at once. A page that read its
+    // messages (the shop's base template does, on every page) answers at once too with cookie
     // storage: only loading the older ones (cookie storage answers at once) or the session's
     // writes are async.
     const save = (req: HttpRequest, store: MessageStore, res: HttpResponse): HttpResponse | Promise<HttpResponse> => {
@@ -82,11 +84,18 @@ export const messageMiddleware: Middleware = {
       res.setSignedCookie(req, cookieName, encoded, { salt: COOKIE_SALT, secure, sameSite: 'Lax' })
       return res
     }
-    return (req: HttpRequest) => {
-      const store = new MessageStore(() => loadMessages(req, useSession, cookieName), minLevel)
-      req.state.messages = store
-      req.state.loadMessages = () => store.loadNow()
-      return next(req).then((res) => (!store.added && !store.used ? res : save(req, store, res)))
+    return {
+      request(req: HttpRequest): undefined {
+        const store = new MessageStore(() => loadMessages(req, useSession, cookieName), minLevel)
+        req.state.messages = store
+        ;(req.state as Record<symbol, MessageStore>)[STORE] = store
+        req.state.loadMessages = () => store.loadNow()
+        return undefined
+      },
+      response(req: HttpRequest, res: HttpResponse): HttpResponse | Promise<HttpResponse> {
+        const store = (req.state as Record<symbol, MessageStore | undefined>)[STORE]
+        return store === undefined || (!store.added && !store.used) ? res : save(req, store, res)
+      },
     }
   },
 }

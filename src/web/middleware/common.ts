@@ -61,18 +61,16 @@ function setContentLength(res: HttpResponse): HttpResponse {
 export const commonMiddleware: Middleware = {
   name: 'common',
   settings: commonSettingsTable,
-  wrap(next, settings) {
+  phases(settings) {
     const agents = compileAgents(settings.DISALLOWED_USER_AGENTS ?? [])
     const prependWww = settings.PREPEND_WWW === true
-    return (req) => {
+    // Without DISALLOWED_USER_AGENTS and PREPEND_WWW there is no request phase to call.
+    const request = agents === undefined && !prependWww ? undefined : (req: HttpRequest): HttpResponse | undefined => {
       if (agents !== undefined && agents.test(req.header('user-agent') ?? '')) {
-        return Promise.resolve(new HttpResponse('Forbidden user agent', { status: 403 }, 'text/plain; charset=utf-8'))
+        return new HttpResponse('Forbidden user agent', { status: 403 }, 'text/plain; charset=utf-8')
       }
-      if (prependWww) {
-        const r = wwwRedirect(req)
-        if (r) return Promise.resolve(r)
-      }
-      return next(req).then(setContentLength)
+      return prependWww ? wwwRedirect(req) : undefined
     }
+    return { request, response: (_req, res) => setContentLength(res) }
   },
 }

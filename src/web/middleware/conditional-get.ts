@@ -114,7 +114,7 @@ function noStore(res: HttpResponse): boolean {
  */
 export const conditionalGetMiddleware: Middleware = {
   name: 'conditionalGet',
-  wrap: (next) => (req) => next(req).then((res) => conditionalResponse(req, res)),
+  phases: () => ({ response: conditionalResponse }),
 }
 
 /** The response phase: ETag for an in-memory 200, then 304/412 by the request's preconditions. */

@@ -161,13 +161,13 @@ export function compressResponse(req: HttpRequest, res: HttpResponse, o: Compres
 export const gzipMiddleware: Middleware = {
   name: 'gzip',
   settings: gzipSettingsTable,
-  wrap(next, settings) {
+  phases(settings) {
     const o: CompressOptions = {
       minLength: settings.GZIP_MIN_LENGTH ?? 200,
       level: settings.GZIP_LEVEL ?? 1,
       quality: settings.BROTLI_QUALITY ?? 4,
       brotli: settings.BROTLI_ENABLED ?? true,
     }
-    return (req) => next(req).then((res) => compressResponse(req, res, o))
+    return { response: (req, res) => compressResponse(req, res, o) }
   },
 }

@@ -24,15 +24,17 @@ export const xframeOptionsDeny = <V extends View<any>>(view: V): V => mark(view,
 export const xFrameOptionsMiddleware: Middleware = {
   name: 'xFrameOptions',
   settings: xFrameSettingsTable,
-  wrap(next, settings) {
+  phases(settings) {
     const value: string = settings.X_FRAME_OPTIONS
-    return (req: HttpRequest) => next(req).then((res) => {
-      if (res.hasHeader('x-frame-options')) return res
-      const m = (req.state as Record<symbol, Mark | undefined>)[CHOSEN]
-      if (m === 'exempt') return res
-      res.setHeader('x-frame-options', m ?? value)
-      return res
-    })
+    return {
+      response(req: HttpRequest, res) {
+        if (res.hasHeader('x-frame-options')) return res
+        const m = (req.state as Record<symbol, Mark | undefined>)[CHOSEN]
+        if (m === 'exempt') return res
+        res.setHeader('x-frame-options', m ?? value)
+        return res
+      },
+    }
   },
   view(req, view) {
     const m = (view as unknown as Record<symbol, Mark | undefined>)[XFRAME]
