@@ -55,7 +55,9 @@ export function traceHttpRequest(req: AnyRequest, res: AnyResponse, handler: () 
       if (tp) res.setHeader('traceresponse', tp)
     }
     const root = activeSpan()
-    if (root === undefined) return settle(handler).then(noop)
+    // Not recorded: the handler's promise as it is, without a reaction of ours on it (whatever it
+    // resolves to is the handler's; callers of this Promise<void> do not read it).
+    if (root === undefined) return settle(handler) as Promise<void>
     const closed = new Promise<void>((resolve) => {
       const done = () => {
         const status = res.statusCode
