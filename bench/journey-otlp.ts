@@ -4,18 +4,22 @@
 // real one: test/journey/fixtures/shop-product-trace.json, the shop's product page as a
 // `causeway up` worker records it (18 spans). A batch holds BATCH copies under fresh ids (512
 // spans ≈ 28 traces is the exporter's default batch).
-//   node --import tsx bench/journey-otlp.ts encode|decode N
+//   [FORMAT=otlp|compact] node --import tsx bench/journey-otlp.ts encode|decode N
+// FORMAT: OTLP JSON (default: what an external receiver gets) or the compact encoding a worker
+// sends the edge's collector (compact-spans.ts).
 // Deterministic instructions per trace: run under callgrind with two N and divide the difference
 // of the PROGRAM TOTALS by (N2 − N1) × BATCH (set-up, warm-up and compilation cancel out):
 //   valgrind --tool=callgrind --callgrind-out-file=/dev/null node --predictable --import tsx bench/journey-otlp.ts encode 400
 import { readFileSync } from 'node:fs'
 import { Collector } from '../src/journey/collector.ts'
-import { encodeTraces } from '../src/journey/otlp.ts'
+import { encodeTracesJson } from '../src/journey/otlp.ts'
+import { encodeCompactSpans } from '../src/journey/compact-spans.ts'
 import type { SpanData, Attributes } from '../src/journey/span.ts'
 
 const mode = process.argv[2] ?? 'encode'
 const n = Number(process.argv[3] ?? 200)
 const BATCH = Number(process.env.BATCH ?? 28)
+const compact = process.env.FORMAT === 'compact'
 const fixture = JSON.parse(readFileSync(new URL('../test/journey/fixtures/shop-product-trace.json', import.meta.url), 'utf8')) as { resource: Attributes; spans: SpanData[] }
 
 /** The fixture's trace under new ids: copy `k` of it gets its own trace id and span ids. */
@@ -28,7 +32,7 @@ const batches = Array.from({ length: 40 }, (_, b) => Array.from({ length: BATCH 
 
 /** The exporter's request body for a batch (exporter.ts #send). */
 function body(spans: SpanData[]): Buffer {
-  return Buffer.from(JSON.stringify(encodeTraces(fixture.resource, spans)))
+  return Buffer.from(compact ? encodeCompactSpans(fixture.resource, spans) : encodeTracesJson(fixture.resource, spans))
 }
 
 let sink = 0
@@ -39,9 +43,12 @@ if (mode === 'encode') {
   const collector = new Collector()
   const bodies = batches.map(body)
   // The collector-http.ts path after the body is in: text, parse, decode and validate, store.
-  for (let i = 0; i < n; i++) sink += collector.ingest(JSON.parse(bodies[i % bodies.length]!.toString('utf8'))).accepted
+  for (let i = 0; i < n; i++) {
+    const parsed = JSON.parse(bodies[i % bodies.length]!.toString('utf8'))
+    sink += (compact ? collector.ingestCompact(parsed) : collector.ingest(parsed)).accepted
+  }
 } else {
   throw new Error(`mode: encode | decode, not ${mode}`)
 }
 const ns = Number(process.hrtime.bigint() - t0)
-console.log(`${mode}: ${n} batches of ${BATCH} traces, ${(ns / n / BATCH / 1000).toFixed(1)} µs/trace, body ${(body(batches[0]!).length / BATCH).toFixed(0)} bytes/trace (${sink})`)
+console.log(`${mode} ${compact ? 'compact' : 'otlp'}: ${n} batches of ${BATCH} traces, ${(ns / n / BATCH / 1000).toFixed(1)} µs/trace, body ${(body(batches[0]!).length / BATCH).toFixed(0)} bytes/trace (${sink})`)
