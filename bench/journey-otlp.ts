@@ -7,9 +7,12 @@
 //   [FORMAT=otlp|compact] node --import tsx bench/journey-otlp.ts encode|decode N
 // FORMAT: OTLP JSON (default: what an external receiver gets) or the compact encoding a worker
 // sends the edge's collector (compact-spans.ts).
-// Deterministic instructions per trace: run under callgrind with two N and divide the difference
-// of the PROGRAM TOTALS by (N2 − N1) × BATCH (set-up, warm-up and compilation cancel out):
-//   valgrind --tool=callgrind --callgrind-out-file=/dev/null node --predictable --import tsx bench/journey-otlp.ts encode 400
+// Deterministic instructions per trace: bundle it to plain JS (tsx's loader thread starts up a
+// little differently each run), run it under callgrind with two N, and divide the difference of
+// the PROGRAM TOTALS by (N2 − N1) × BATCH (set-up, warm-up and compilation cancel out):
+//   esbuild bench/journey-otlp.ts --bundle --platform=node --format=esm --outfile=DIR/bench/journey-otlp.mjs
+//   (with the fixture copied to DIR/test/journey/fixtures/)
+//   valgrind --tool=callgrind node --predictable DIR/bench/journey-otlp.mjs encode 100   (then 400)
 import { readFileSync } from 'node:fs'
 import { Collector } from '../src/journey/collector.ts'
 import { encodeTracesJson } from '../src/journey/otlp.ts'

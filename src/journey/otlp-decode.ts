@@ -137,19 +137,43 @@ export function nanos(v: unknown, path: string): string {
   fail(path, 'expected unix nanoseconds as a decimal string')
 }
 
+// splitNanos' results: a time's whole seconds and the nanoseconds under them, each exact as a
+// double (twenty digits are at most 1.8e11 seconds). Module scratch: no object per time.
+let seconds = 0
+let subsecond = 0
+
+/** Splits canonical nanoseconds (digits only, checked by nanos()) into `seconds` and `subsecond`. */
+function splitNanos(ns: string): void {
+  const cut = ns.length - 9
+  let a = 0
+  let b = 0
+  for (let i = 0; i < ns.length; i++) {
+    const d = ns.charCodeAt(i) - 48
+    if (i < cut) a = a * 10 + d
+    else b = b * 10 + d
+  }
+  seconds = a
+  subsecond = b
+}
+
 /** Epoch milliseconds of canonical nanoseconds: Number(ns / 1000n) / 1000, without the BigInt. */
 export function nanosToMs(ns: string): number {
-  // Whole microseconds are the text without its last three digits; Number() of that text rounds
-  // as Number() of the BigInt quotient does.
-  return Number(ns.slice(0, -3)) / 1000
+  splitNanos(ns)
+  // Whole microseconds, exact while under 2^53 (until the year 2255); past that, Number() of
+  // their text rounds as Number() of the BigInt quotient does.
+  const micros = seconds * 1e6 + Math.floor(subsecond / 1000)
+  return micros <= Number.MAX_SAFE_INTEGER ? micros / 1000 : Number(ns.slice(0, -3)) / 1000
 }
 
 /** end − start in nanoseconds (canonical texts), as Number(BigInt(end) − BigInt(start)) gives it. */
 export function nanosBetween(start: string, end: string): number {
-  // Seconds and the nine digits under them are each exact as doubles; so is the difference while
-  // it stays under 2^53 ns (104 days) — a span, the usual case.
-  const seconds = Number(end.slice(0, -9)) - Number(start.slice(0, -9))
-  if (seconds <= 9e6 && seconds >= -9e6) return seconds * 1e9 + (Number(end.slice(-9)) - Number(start.slice(-9)))
+  splitNanos(end)
+  const endSeconds = seconds
+  const endSubsecond = subsecond
+  splitNanos(start)
+  // Exact while the difference stays under 2^53 ns (104 days): a span, the usual case.
+  const s = endSeconds - seconds
+  if (s <= 9e6 && s >= -9e6) return s * 1e9 + (endSubsecond - subsecond)
   return Number(BigInt(end) - BigInt(start))
 }
 
