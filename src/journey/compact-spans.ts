@@ -13,7 +13,7 @@
 //   events     = 0 | [[name, timeUnixNano, attributes], …]
 //   status     = code | [code, message]          kind and code are OTLP's numbers; times are OTLP's decimal strings
 import {
-  KINDS, LIMITS, STATUSES, cap, fail, id, isObject, nanos, nanosBetween, nanosToMs, serviceOf, str, type CollectedEvent, type CollectedSpan, type Value,
+  KINDS, LIMITS, STATUSES, cap, fail, id, isObject, nanos, nanosBetween, nanosToMs, serviceOf, str, under, type CollectedEvent, type CollectedSpan, type Value,
 } from './otlp-decode.ts'
 import { SCOPE, SPAN_KIND_CODES, STATUS_CODES, jsonString } from './otlp.ts'
 import { msToNanos, type AttributeValue, type Attributes, type SpanData } from './span.ts'
@@ -91,41 +91,96 @@ export function encodeCompactSpans(resource: Attributes, spans: readonly SpanDat
 
 // ── Decoding (the collector) ───────────────────────────────────────────────────────────────────
 
+// Paths are built only for an error (as in otlp-decode.ts): a field's path is a constant relative
+// to what its function decodes, and each loop prepends its `[i]` when an error passes through.
+
 /** A value as otlp-decode.ts anyValue() decodes its OTLP form (`depth` counts enclosing arrays). */
-function value(v: unknown, path: string, depth: number): Value {
+function value(v: unknown, depth: number): Value {
   if (depth > LIMITS.depth) return '[nested too deep]'
   if (typeof v === 'string') return v.length > LIMITS.string ? `${v.slice(0, LIMITS.string)}…` : v
   if (typeof v === 'number' || typeof v === 'boolean') return v
-  if (!Array.isArray(v)) fail(path, 'expected a string, number, boolean or array')
+  if (!Array.isArray(v)) fail('', 'expected a string, number, boolean or array')
   const out: Value[] = []
-  for (let i = 0; i < v.length && i < LIMITS.arrayItems; i++) out.push(value(v[i], path, depth + 1))
+  for (let i = 0; i < v.length && i < LIMITS.arrayItems; i++) out.push(value(v[i], depth + 1))
   return out
 }
 
-function attributes(v: unknown, keys: string[], path: string): Record<string, Value> {
+/** `at`: the list's path relative to the caller's array (a constant). */
+function attributes(v: unknown, keys: string[], at: string): Record<string, Value> {
   const out: Record<string, Value> = Object.create(null)
   if (v === 0) return out
-  if (!Array.isArray(v) || v.length % 2 !== 0) fail(path, 'expected [key, value, …]')
+  if (!Array.isArray(v) || v.length % 2 !== 0) fail(at, 'expected [key, value, …]')
   const n = Math.min(v.length, LIMITS.attributes * 2)
   for (let i = 0; i < n; i += 2) {
     const k = v[i]
     const key = typeof k === 'number' ? keys[k] : undefined
-    if (key === undefined) fail(`${path}[${i}]`, 'expected an index into keys')
-    out[key] = value(v[i + 1], `${path}[${i + 1}]`, 0)
+    if (key === undefined) fail(`${at}[${i}]`, 'expected an index into keys')
+    try {
+      out[key] = value(v[i + 1], 0)
+    } catch (e) {
+      throw under(e, `${at}[${i + 1}]`)
+    }
   }
   return out
 }
 
-function events(v: unknown, keys: string[], path: string): CollectedEvent[] {
+/** A span's events (its field [8]); error paths relative to the span. */
+function events(v: unknown, keys: string[]): CollectedEvent[] {
   if (v === 0) return []
-  if (!Array.isArray(v)) fail(path, 'expected 0 or a list of events')
+  if (!Array.isArray(v)) fail('[8]', 'expected 0 or a list of events')
   const out: CollectedEvent[] = []
   for (let i = 0; i < v.length && i < LIMITS.events; i++) {
-    const e = v[i] as unknown[]
-    if (!Array.isArray(e)) fail(`${path}[${i}]`, 'expected [name, timeUnixNano, attributes]')
-    out.push({ name: str(e[0], `${path}[${i}][0]`, LIMITS.name), timeUnixNano: nanos(e[1], `${path}[${i}][1]`), attributes: attributes(e[2], keys, `${path}[${i}][2]`) })
+    try {
+      const e = v[i] as unknown[]
+      if (!Array.isArray(e)) fail('', 'expected [name, timeUnixNano, attributes]')
+      out.push({ name: str(e[0], '[0]', LIMITS.name), timeUnixNano: nanos(e[1], '[1]'), attributes: attributes(e[2], keys, '[2]') })
+    } catch (e) {
+      throw under(e, `[8][${i}]`)
+    }
   }
   return out
+}
+
+/** One span; `trace` is the previous span's trace id. Error paths relative to the span. */
+function span(s: unknown[], trace: string | undefined, keys: string[], service: string, resource: Record<string, Value>, scope: string | undefined): CollectedSpan {
+  if (!Array.isArray(s) || s.length < 10) fail('', 'expected a span array')
+  let traceId = trace
+  if (s[0] !== 0) traceId = id(s[0], '[0]', 32)
+  else if (traceId === undefined) fail('[0]', 'no previous span to take the trace id from')
+  const start = nanos(s[5], '[5]')
+  const end = nanos(s[6], '[6]')
+  const durationNs = nanosBetween(start, end)
+  if (durationNs < 0) fail('[6]', 'ends before it starts')
+  const kind = s[4]
+  if (typeof kind !== 'number' || KINDS[kind] === undefined) fail('[4]', `unknown kind ${JSON.stringify(kind)}`)
+  const evs = events(s[8], keys)
+  let status = s[9]
+  let message: unknown
+  if (Array.isArray(status)) {
+    message = status[1]
+    status = status[0]
+  }
+  if (typeof status !== 'number' || STATUSES[status] === undefined) fail('[9]', `unknown status ${JSON.stringify(status)}`)
+  const c: CollectedSpan = {
+    traceId,
+    spanId: id(s[1], '[1]', 16),
+    name: str(s[3], '[3]', LIMITS.name),
+    kind: KINDS[kind]!,
+    startTimeUnixNano: start,
+    endTimeUnixNano: end,
+    startMs: nanosToMs(start),
+    durationMs: durationNs / 1e6,
+    attributes: attributes(s[7], keys, '[7]'),
+    events: evs,
+    status: { code: STATUSES[status]! },
+    service,
+    resource,
+  }
+  if (s[2] !== 0 && s[2] !== '') c.parentSpanId = id(s[2], '[2]', 16)
+  if (typeof s[10] === 'string' && s[10] !== '') c.traceState = cap(s[10], 512)
+  if (message !== undefined && message !== '') c.status.message = str(message, '[9][1]', LIMITS.string)
+  if (scope !== undefined) c.scope = scope
+  return c
 }
 
 /**
@@ -145,49 +200,12 @@ export function decodeCompactSpans(body: unknown): CollectedSpan[] {
   const spans = body.spans
   if (!Array.isArray(spans)) fail('spans', 'expected an array')
   const out: CollectedSpan[] = []
-  let trace: string | undefined
   for (let i = 0; i < spans.length; i++) {
-    const s = spans[i] as unknown[]
-    if (!Array.isArray(s) || s.length < 10) fail(`spans[${i}]`, 'expected a span array')
-    if (s[0] === 0) {
-      if (trace === undefined) fail(`spans[${i}][0]`, 'no previous span to take the trace id from')
-    } else {
-      trace = id(s[0], `spans[${i}][0]`, 32)
+    try {
+      out.push(span(spans[i] as unknown[], i === 0 ? undefined : out[i - 1]!.traceId, keys, service, resource, scope))
+    } catch (e) {
+      throw under(e, `spans[${i}]`)
     }
-    const start = nanos(s[5], `spans[${i}][5]`)
-    const end = nanos(s[6], `spans[${i}][6]`)
-    const durationNs = nanosBetween(start, end)
-    if (durationNs < 0) fail(`spans[${i}][6]`, 'ends before it starts')
-    const kind = s[4]
-    if (typeof kind !== 'number' || KINDS[kind] === undefined) fail(`spans[${i}][4]`, `unknown kind ${JSON.stringify(kind)}`)
-    const evs = events(s[8], keys, `spans[${i}][8]`)
-    let status = s[9]
-    let message: unknown
-    if (Array.isArray(status)) {
-      message = status[1]
-      status = status[0]
-    }
-    if (typeof status !== 'number' || STATUSES[status] === undefined) fail(`spans[${i}][9]`, `unknown status ${JSON.stringify(status)}`)
-    const c: CollectedSpan = {
-      traceId: trace,
-      spanId: id(s[1], `spans[${i}][1]`, 16),
-      name: str(s[3], `spans[${i}][3]`, LIMITS.name),
-      kind: KINDS[kind]!,
-      startTimeUnixNano: start,
-      endTimeUnixNano: end,
-      startMs: nanosToMs(start),
-      durationMs: durationNs / 1e6,
-      attributes: attributes(s[7], keys, `spans[${i}][7]`),
-      events: evs,
-      status: { code: STATUSES[status]! },
-      service,
-      resource,
-    }
-    if (s[2] !== 0 && s[2] !== '') c.parentSpanId = id(s[2], `spans[${i}][2]`, 16)
-    if (typeof s[10] === 'string' && s[10] !== '') c.traceState = cap(s[10], 512)
-    if (message !== undefined && message !== '') c.status.message = str(message, `spans[${i}][9][1]`, LIMITS.string)
-    if (scope !== undefined) c.scope = scope
-    out.push(c)
   }
   return out
 }

@@ -65,7 +65,7 @@ export function fail(path: string, msg: string): never {
 }
 
 /** Prepends `prefix` to the path of a decode error passing through (other errors unchanged). */
-function under(e: unknown, prefix: string): unknown {
+export function under(e: unknown, prefix: string): unknown {
   if (e instanceof OtlpDecodeError) {
     e.path = prefix + e.path
     e.message = `${e.path}: ${e.reason}`

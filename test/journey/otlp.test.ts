@@ -222,7 +222,8 @@ test('the exporter sends compact batches only to a receiver that offers them, an
 
   // Causeway's collector offers it: the first batch is OTLP JSON, the next ones compact.
   let refuse = false
-  const offering = await receiver(200, (type) => refuse && type === COMPACT_SPANS_TYPE ? { status: 415 } : { status: 200, headers: refuse ? {} : { 'accept-post': `application/json, ${COMPACT_SPANS_TYPE}` } })
+  const offer: Record<string, string> = { 'accept-post': `application/json, ${COMPACT_SPANS_TYPE}` }
+  const offering = await receiver(200, (type) => refuse && type === COMPACT_SPANS_TYPE ? { status: 415 } : { status: 200, headers: refuse ? {} : offer })
   t.after(offering.close)
   const exporter = new OtlpHttpExporter({ endpoint: offering.url, resource: { 'service.name': 'w' }, flushIntervalMs: 60_000 })
   for (let i = 0; i < 3; i++) {
