@@ -1,8 +1,9 @@
 // The collector's OTLP/HTTP receiver: POST /v1/traces with a JSON body (optionally gzip), as the
-// OTLP specification defines it, or with Causeway's compact encoding (compact-spans.ts), which
-// every answer offers in its Accept-Post header so that Causeway's exporters switch to it. Bad requests get a status and a reason in OTLP's error shape
-// ({ code, message }): 400 malformed, 405 wrong method, 413 too large, 415 protobuf or unknown
-// encoding. Nothing from a bad body ever throws out of the handler.
+// OTLP specification defines it, or in Causeway's compact encoding (compact-spans.ts), which every
+// answer offers in its Accept-Post header so that Causeway's own exporters switch to it. Bad
+// requests get a status and a reason in OTLP's error shape ({ code, message }): 400 malformed,
+// 405 wrong method, 413 too large, 415 protobuf or unknown encoding. Nothing from a bad body ever
+// throws out of the handler.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { gunzip } from 'node:zlib'
 import { OtlpDecodeError } from './otlp-decode.ts'
