@@ -305,3 +305,25 @@ test('a very deep chain of spans builds without overflowing the stack', () => {
   assert.equal(tree.rows.length, 15_000)
   assert.equal(tree.rows.at(-1)!.depth, 14_999)
 })
+
+test("an exporter talks compact to Causeway's collector after its first batch, and the collector stores the same spans", async (t) => {
+  const c = createCollector()
+  const types: string[] = []
+  const server = http.createServer((req, res) => {
+    types.push(req.headers['content-type']!)
+    c.listener(req, res)
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.after(() => new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections() }))
+  const { OtlpHttpExporter } = await import('../../src/journey/exporter.ts')
+  const exporter = new OtlpHttpExporter({ endpoint: `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`, resource: shop.resource, flushIntervalMs: 60_000 })
+  const half = shop.spans.length >> 1
+  for (const s of shop.spans.slice(0, half)) exporter.export(s)
+  await exporter.flush()
+  for (const s of shop.spans.slice(half)) exporter.export(s)
+  await exporter.shutdown()
+  assert.deepEqual(types, ['application/json', COMPACT_SPANS_TYPE])
+  const stored = c.spans(shop.spans[0]!.traceId)!.sort((a, b) => a.spanId.localeCompare(b.spanId))
+  const viaOtlp = decodeOtlpTraces(JSON.parse(encodeTracesJson(shop.resource, shop.spans))).sort((a, b) => a.spanId.localeCompare(b.spanId))
+  assert.deepEqual(stored, viaOtlp)
+})
