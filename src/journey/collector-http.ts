@@ -1,21 +1,25 @@
 // The collector's OTLP/HTTP receiver: POST /v1/traces with a JSON body (optionally gzip), as the
-// OTLP specification defines it. Bad requests get a status and a reason in OTLP's error shape
-// ({ code, message }): 400 malformed, 405 wrong method, 413 too large, 415 protobuf or unknown
-// encoding. Nothing from a bad body ever throws out of the handler.
+// OTLP specification defines it, or in Causeway's compact encoding (compact-spans.ts), which every
+// answer offers in its Accept-Post header so that Causeway's own exporters switch to it. Bad
+// requests get a status and a reason in OTLP's error shape ({ code, message }): 400 malformed,
+// 405 wrong method, 413 too large, 415 protobuf or unknown encoding. Nothing from a bad body ever
+// throws out of the handler.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { gunzip } from 'node:zlib'
 import { OtlpDecodeError } from './otlp-decode.ts'
+import { COMPACT_SPANS_TYPE } from './compact-spans.ts'
 import type { Collector } from './collector.ts'
 
 export type CollectorHandler = (req: IncomingMessage, res: ServerResponse) => boolean
 
 // google.rpc.Status codes, which OTLP uses for error bodies.
 const RPC = { 400: 3, 405: 12, 413: 8, 415: 3, 500: 13 } as const
+const ACCEPT_POST = `application/json, ${COMPACT_SPANS_TYPE}`
 
 function reply(res: ServerResponse, status: number, body: unknown, close = false): void {
   if (res.headersSent) return
   const json = JSON.stringify(body)
-  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) }
+  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json), 'accept-post': ACCEPT_POST }
   if (close) headers.connection = 'close'
   if (status === 405) headers.allow = 'POST'
   res.writeHead(status, headers)
@@ -39,7 +43,8 @@ export function createCollectorHandler(collector: Collector): CollectorHandler {
       return true
     }
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
-    if (type !== 'application/json') {
+    const compact = type === COMPACT_SPANS_TYPE
+    if (type !== 'application/json' && !compact) {
       const hint = type === 'application/x-protobuf' ? ' (protobuf is not supported: set OTEL_EXPORTER_OTLP_PROTOCOL=http/json)' : ''
       refuse(collector, res, 415, `content-type must be application/json, got ${JSON.stringify(type)}${hint}`)
       req.resume()
@@ -96,11 +101,11 @@ export function createCollectorHandler(collector: Collector): CollectorHandler {
         return refuse(collector, res, 400, `malformed JSON: ${(e as Error).message}`)
       }
       try {
-        const { rejected } = collector.ingest(body)
+        const { rejected } = compact ? collector.ingestCompact(body) : collector.ingest(body)
         // OTLP's partial success: the request was fine, some spans were over the per-trace limit.
         reply(res, 200, rejected > 0 ? { partialSuccess: { rejectedSpans: String(rejected), errorMessage: 'trace span limit reached' } } : {})
       } catch (e) {
-        if (e instanceof OtlpDecodeError) return refuse(collector, res, 400, `invalid OTLP: ${e.message}`)
+        if (e instanceof OtlpDecodeError) return refuse(collector, res, 400, `invalid ${compact ? 'span batch' : 'OTLP'}: ${e.message}`)
         refuse(collector, res, 500, 'collector error')
       }
     }

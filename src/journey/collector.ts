@@ -1,8 +1,10 @@
 // The built-in collector: keeps the most recent traces in memory, bounded by trace count and total
 // span count, assembling spans that arrive from several processes by trace id. Spans come in as
-// OTLP/HTTP JSON (collector-http.ts) or in-process through sink(). Queries feed the dashboard.
+// OTLP/HTTP JSON or Causeway's compact encoding (collector-http.ts), or in-process through
+// sink(). Queries feed the dashboard.
 import { EventEmitter } from 'node:events'
 import { collectLocalSpans, decodeOtlpTraces, type CollectedSpan } from './otlp-decode.ts'
+import { decodeCompactSpans } from './compact-spans.ts'
 import { buildTree, type TraceTree } from './tree.ts'
 import type { Attributes, SpanData } from './span.ts'
 import type { SpanSink } from './tracer.ts'
@@ -161,6 +163,11 @@ export class Collector extends EventEmitter {
   /** Validates a parsed OTLP JSON body and stores its spans (throws OtlpDecodeError when bad). */
   ingest(body: unknown): { accepted: number; rejected: number } {
     return this.add(decodeOtlpTraces(body))
+  }
+
+  /** Validates a parsed compact body (compact-spans.ts: from Causeway's own exporters) and stores its spans. */
+  ingestCompact(body: unknown): { accepted: number; rejected: number } {
+    return this.add(decodeCompactSpans(body))
   }
 
   /** Stores already-decoded spans. */

@@ -1,9 +1,13 @@
 // Sinks for finished spans. The OTLP/HTTP exporter batches spans off the request path: export()
 // only pushes onto a bounded queue (dropping and counting when it is full, never blocking), a
-// timer or a full batch triggers a send, and shutdown() sends what is left.
+// timer or a full batch triggers a send, and shutdown() sends what is left. It sends OTLP JSON
+// until the receiver's answer offers Causeway's compact encoding (Accept-Post, which Causeway's
+// collector sends: `causeway up` workers → the edge), then that while the answers keep offering
+// it; a receiver that refuses it (415) gets the batch again as OTLP JSON.
 import http from 'node:http'
 import https from 'node:https'
-import { encodeTraces } from './otlp.ts'
+import { encodeTracesJson } from './otlp.ts'
+import { COMPACT_SPANS_TYPE, encodeCompactSpans } from './compact-spans.ts'
 import type { Attributes, SpanData } from './span.ts'
 import type { SpanSink } from './tracer.ts'
 
@@ -62,6 +66,8 @@ export class OtlpHttpExporter implements SpanSink {
   #draining = false
   #closed = false
   #agent: http.Agent
+  /** The receiver has offered the compact encoding. */
+  #compact = false
   #stats = { exported: 0, dropped: 0, failed: 0, requests: 0 }
 
   constructor(options: OtlpExporterOptions) {
@@ -134,8 +140,17 @@ export class OtlpHttpExporter implements SpanSink {
     }
   }
 
-  #send(batch: SpanData[]): Promise<void> {
-    const body = Buffer.from(JSON.stringify(encodeTraces(this.#resource, batch)))
+  async #send(batch: SpanData[]): Promise<void> {
+    if (this.#compact) {
+      const status = await this.#post(Buffer.from(encodeCompactSpans(this.#resource, batch)), COMPACT_SPANS_TYPE)
+      if (status !== 415) return
+      this.#compact = false
+    }
+    await this.#post(Buffer.from(encodeTracesJson(this.#resource, batch)), 'application/json')
+  }
+
+  /** One POST; resolves with a 2xx status or 415 to a compact body, rejects otherwise. */
+  #post(body: Buffer, type: string): Promise<number> {
     this.#stats.requests++
     const mod = this.url.protocol === 'https:' ? https : http
     return new Promise((resolve, reject) => {
@@ -143,14 +158,20 @@ export class OtlpHttpExporter implements SpanSink {
         method: 'POST',
         agent: this.#agent,
         timeout: this.#timeout,
-        headers: { ...this.#headers, 'content-type': 'application/json', 'content-length': body.length },
+        headers: { ...this.#headers, 'content-type': type, 'content-length': body.length },
       }, (res) => {
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => { if (chunks.length < 16) chunks.push(c) })
         res.on('end', () => {
           const status = res.statusCode ?? 0
-          if (status >= 200 && status < 300) resolve()
-          else reject(new Error(`OTLP export to ${this.url.href} answered ${status}: ${Buffer.concat(chunks).toString('utf8').slice(0, 200)}`))
+          if (status >= 200 && status < 300) {
+            // The latest answer decides: a receiver replaced by one that does not offer it (a
+            // proxy in front of another collector) gets OTLP JSON from the next batch on.
+            this.#compact = res.headers['accept-post']?.includes(COMPACT_SPANS_TYPE) === true
+            resolve(status)
+          } else if (status === 415 && type === COMPACT_SPANS_TYPE) {
+            resolve(status)
+          } else reject(new Error(`OTLP export to ${this.url.href} answered ${status}: ${Buffer.concat(chunks).toString('utf8').slice(0, 200)}`))
         })
         res.on('error', reject)
       })

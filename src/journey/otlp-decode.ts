@@ -48,25 +48,24 @@ export class OtlpDecodeError extends Error {
 
 export const LIMITS = { string: 4096, name: 512, attributes: 128, events: 128, arrayItems: 128, depth: 4 }
 
-const KINDS: (SpanKind | 'unspecified')[] = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer']
+export const KINDS: (SpanKind | 'unspecified')[] = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer']
 const KIND_NAMES: Record<string, SpanKind | 'unspecified'> = {
   SPAN_KIND_UNSPECIFIED: 'unspecified', SPAN_KIND_INTERNAL: 'internal', SPAN_KIND_SERVER: 'server',
   SPAN_KIND_CLIENT: 'client', SPAN_KIND_PRODUCER: 'producer', SPAN_KIND_CONSUMER: 'consumer',
 }
-const STATUSES: StatusCode[] = ['unset', 'ok', 'error']
+export const STATUSES: StatusCode[] = ['unset', 'ok', 'error']
 const STATUS_NAMES: Record<string, StatusCode> = { STATUS_CODE_UNSET: 'unset', STATUS_CODE_OK: 'ok', STATUS_CODE_ERROR: 'error' }
 const HEX_ID = /^[0-9a-fA-F]+$/
-const NANOS = /^\d{1,20}$/
 
 // Paths are built only for the error: a field's path is relative to the object its function
 // decodes (constant strings), and a loop prepends `[i]` and its own part when an error passes
 // through it (under()). A valid body, the usual one, builds no path string at all.
-function fail(path: string, msg: string): never {
+export function fail(path: string, msg: string): never {
   throw new OtlpDecodeError(path, msg)
 }
 
 /** Prepends `prefix` to the path of a decode error passing through (other errors unchanged). */
-function under(e: unknown, prefix: string): unknown {
+export function under(e: unknown, prefix: string): unknown {
   if (e instanceof OtlpDecodeError) {
     e.path = prefix + e.path
     e.message = `${e.path}: ${e.reason}`
@@ -74,7 +73,7 @@ function under(e: unknown, prefix: string): unknown {
   return e
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
+export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
@@ -84,32 +83,98 @@ function list(v: unknown, path: string): unknown[] {
   return v
 }
 
-function cap(s: string, max = LIMITS.string): string {
+export function cap(s: string, max = LIMITS.string): string {
   return s.length > max ? `${s.slice(0, max)}…` : s
 }
 
-function str(v: unknown, path: string, max = LIMITS.string): string {
+export function str(v: unknown, path: string, max = LIMITS.string): string {
   if (typeof v !== 'string') fail(path, 'expected a string')
   return cap(v, max)
 }
 
-/** OTLP JSON ids are hex (not base64, unlike protobuf's generic JSON mapping). */
-function id(v: unknown, path: string, hexLen: number): string {
-  if (typeof v !== 'string' || v.length !== hexLen || !HEX_ID.test(v)) fail(path, `expected ${hexLen} hex characters`)
-  const lower = v.toLowerCase()
-  if (/^0+$/.test(lower)) fail(path, 'an all-zero id is invalid')
-  return lower
+/** OTLP JSON ids are hex (not base64, unlike protobuf's generic JSON mapping); returned lowercase. */
+export function id(v: unknown, path: string, hexLen: number): string {
+  if (typeof v !== 'string' || v.length !== hexLen) fail(path, `expected ${hexLen} hex characters`)
+  // The usual id, lowercase hex as every OTel SDK writes it, in one pass; anything else the regex way.
+  let zero = true
+  let i = 0
+  for (; i < hexLen; i++) {
+    const c = v.charCodeAt(i)
+    if (c === 48) continue
+    if (!((c > 48 && c <= 57) || (c >= 97 && c <= 102))) break
+    zero = false
+  }
+  if (i === hexLen) {
+    if (zero) fail(path, 'an all-zero id is invalid')
+    return v
+  }
+  if (!HEX_ID.test(v)) fail(path, `expected ${hexLen} hex characters`)
+  return v.toLowerCase()
 }
 
 const TWO_64 = 2n ** 64n
 
-function nanos(v: unknown, path: string): bigint {
-  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v)
-  if (typeof v === 'string' && NANOS.test(v)) {
-    const n = BigInt(v)
-    if (n < TWO_64) return n
+/**
+ * A unix-nanosecond time (uint64) as its canonical decimal text. Digits are checked in one pass;
+ * only a leading zero or a 20-digit value (the only length that can pass 2^64) needs a BigInt.
+ */
+export function nanos(v: unknown, path: string): string {
+  if (typeof v === 'string') {
+    const n = v.length
+    let i = 0
+    for (; i < n; i++) {
+      const c = v.charCodeAt(i)
+      if (c < 48 || c > 57) break
+    }
+    if (i === n && n >= 1 && n <= 20) {
+      if (n < 20 && (n === 1 || v.charCodeAt(0) !== 48)) return v
+      const big = BigInt(v)
+      if (big < TWO_64) return big.toString()
+    }
+  } else if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) {
+    return String(v === 0 ? 0 : v)
   }
   fail(path, 'expected unix nanoseconds as a decimal string')
+}
+
+// splitNanos' results: a time's whole seconds and the nanoseconds under them, each exact as a
+// double (twenty digits are at most 1.8e11 seconds). Module scratch: no object per time.
+let seconds = 0
+let subsecond = 0
+
+/** Splits canonical nanoseconds (digits only, checked by nanos()) into `seconds` and `subsecond`. */
+function splitNanos(ns: string): void {
+  const cut = ns.length - 9
+  let a = 0
+  let b = 0
+  for (let i = 0; i < ns.length; i++) {
+    const d = ns.charCodeAt(i) - 48
+    if (i < cut) a = a * 10 + d
+    else b = b * 10 + d
+  }
+  seconds = a
+  subsecond = b
+}
+
+/** Epoch milliseconds of canonical nanoseconds: Number(ns / 1000n) / 1000, without the BigInt. */
+export function nanosToMs(ns: string): number {
+  splitNanos(ns)
+  // Whole microseconds, exact while under 2^53 (until the year 2255); past that, Number() of
+  // their text rounds as Number() of the BigInt quotient does.
+  const micros = seconds * 1e6 + Math.floor(subsecond / 1000)
+  return micros <= Number.MAX_SAFE_INTEGER ? micros / 1000 : Number(ns.slice(0, -3)) / 1000
+}
+
+/** end − start in nanoseconds (canonical texts), as Number(BigInt(end) − BigInt(start)) gives it. */
+export function nanosBetween(start: string, end: string): number {
+  splitNanos(end)
+  const endSeconds = seconds
+  const endSubsecond = subsecond
+  splitNanos(start)
+  // Exact while the difference stays under 2^53 ns (104 days): a span, the usual case.
+  const s = endSeconds - seconds
+  if (s <= 9e6 && s >= -9e6) return s * 1e9 + (endSubsecond - subsecond)
+  return Number(BigInt(end) - BigInt(start))
 }
 
 /** `at`: this value's path relative to the caller's object ('' or a constant). */
@@ -188,7 +253,7 @@ function events(v: unknown): CollectedEvent[] {
     try {
       const e = items[i]
       if (!isObject(e)) fail('', 'expected an event object')
-      out.push({ name: str(e.name ?? '', '.name', LIMITS.name), timeUnixNano: nanos(e.timeUnixNano, '.timeUnixNano').toString(), attributes: attributes(e.attributes, '.attributes') })
+      out.push({ name: str(e.name ?? '', '.name', LIMITS.name), timeUnixNano: nanos(e.timeUnixNano, '.timeUnixNano'), attributes: attributes(e.attributes, '.attributes') })
     } catch (e) {
       throw under(e, `.events[${i}]`)
     }
@@ -201,7 +266,8 @@ function span(v: unknown, service: string, resource: Record<string, Value>, scop
   if (!isObject(v)) fail('', 'expected a span object')
   const start = nanos(v.startTimeUnixNano, '.startTimeUnixNano')
   const end = nanos(v.endTimeUnixNano, '.endTimeUnixNano')
-  if (end < start) fail('.endTimeUnixNano', 'ends before it starts')
+  const durationNs = nanosBetween(start, end)
+  if (durationNs < 0) fail('.endTimeUnixNano', 'ends before it starts')
   const parent = v.parentSpanId
   const status = isObject(v.status) ? v.status : {}
   const evs = events(v.events)
@@ -210,10 +276,10 @@ function span(v: unknown, service: string, resource: Record<string, Value>, scop
     spanId: id(v.spanId, '.spanId', 16),
     name: str(v.name, '.name', LIMITS.name),
     kind: enumOf(v.kind, '.kind', KINDS, KIND_NAMES, 'unspecified'),
-    startTimeUnixNano: start.toString(),
-    endTimeUnixNano: end.toString(),
-    startMs: Number(start / 1000n) / 1000,
-    durationMs: Number(end - start) / 1e6,
+    startTimeUnixNano: start,
+    endTimeUnixNano: end,
+    startMs: nanosToMs(start),
+    durationMs: durationNs / 1e6,
     attributes: attributes(v.attributes, '.attributes'),
     events: evs,
     status: { code: enumOf(status.code, '.status.code', STATUSES, STATUS_NAMES, 'unset') },
@@ -228,7 +294,7 @@ function span(v: unknown, service: string, resource: Record<string, Value>, scop
 }
 
 /** The resource's `service.name`, as OTel names a service that gave none. */
-function serviceOf(resource: Record<string, Value>): string {
+export function serviceOf(resource: Record<string, Value>): string {
   const svc = resource['service.name']
   return typeof svc === 'string' && svc !== '' ? svc : 'unknown_service'
 }
@@ -309,9 +375,8 @@ export function collectLocalSpans(resource: Attributes, scope: string, spans: re
   for (const s of spans) {
     const startNs = msToNanos(s.startMs)
     const endNs = msToNanos(s.endMs)
-    const start = BigInt(startNs)
-    const end = BigInt(endNs)
-    if (end < start) fail(`span ${s.spanId}.endTimeUnixNano`, 'ends before it starts')
+    const durationNs = nanosBetween(startNs, endNs)
+    if (durationNs < 0) fail(`span ${s.spanId}.endTimeUnixNano`, 'ends before it starts')
     const c: CollectedSpan = {
       traceId: s.traceId,
       spanId: s.spanId,
@@ -319,8 +384,8 @@ export function collectLocalSpans(resource: Attributes, scope: string, spans: re
       kind: s.kind,
       startTimeUnixNano: startNs,
       endTimeUnixNano: endNs,
-      startMs: Number(start / 1000n) / 1000,
-      durationMs: Number(end - start) / 1e6,
+      startMs: nanosToMs(startNs),
+      durationMs: durationNs / 1e6,
       attributes: localAttributes(s.attributes),
       events: s.events.length === 0 ? [] : s.events.slice(0, LIMITS.events).map((e) => ({ name: cap(e.name, LIMITS.name), timeUnixNano: msToNanos(e.timeMs), attributes: localAttributes(e.attributes) })),
       status: { code: s.status.code },

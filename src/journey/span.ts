@@ -44,8 +44,18 @@ export function clockAnchor(): number {
 
 /** Epoch milliseconds (double) → nanoseconds as a decimal string, exactly as OTLP JSON wants. */
 export function msToNanos(ms: number): string {
-  const whole = Math.floor(ms)
-  const frac = Math.round((ms - whole) * 1e6)
+  let whole = Math.floor(ms)
+  let frac = Math.round((ms - whole) * 1e6)
+  // Every span time takes this path: whole milliseconds and six digits of nanoseconds joined as
+  // text, without a BigInt. Below 1 ms and past 1e15 ms (no leading digits; a sign; exponent
+  // notation) the BigInt arithmetic, which gives the same digits.
+  if (whole >= 1 && whole < 1e15) {
+    if (frac === 1e6) {
+      whole++
+      frac = 0
+    }
+    return `${whole}${String(frac + 1e6).slice(1)}`
+  }
   return (BigInt(whole) * 1_000_000n + BigInt(frac)).toString()
 }
 

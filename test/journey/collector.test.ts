@@ -3,6 +3,9 @@ import assert from 'node:assert/strict'
 import http from 'node:http'
 import { gzipSync } from 'node:zlib'
 import { collectLocalSpans, decodeOtlpTraces } from '../../src/journey/otlp-decode.ts'
+import { COMPACT_SPANS_TYPE, decodeCompactSpans, encodeCompactSpans } from '../../src/journey/compact-spans.ts'
+import { encodeTracesJson } from '../../src/journey/otlp.ts'
+import { readFileSync } from 'node:fs'
 import type { SpanData } from '../../src/journey/span.ts'
 import { encodeTraces, createCollector, listenCollector, configureJourney, createSampler, startTrace, span, type Collector } from '../../src/journey/index.ts'
 
@@ -244,6 +247,52 @@ test('in-process spans are stored exactly as an OTLP export of them would be (th
   const viaOtlp = decodeOtlpTraces(JSON.parse(JSON.stringify(encodeTraces(resource, spans))))
   for (const s of viaOtlp) s.scope = 'causeway.journey'
   assert.deepEqual(collectLocalSpans(resource, 'causeway.journey', spans), viaOtlp)
+  // The exporter's two encodings store the same spans: its OTLP JSON text and the compact one.
+  assert.deepEqual(decodeOtlpTraces(JSON.parse(encodeTracesJson(resource, spans))), viaOtlp)
+  assert.deepEqual(decodeCompactSpans(JSON.parse(encodeCompactSpans(resource, spans))), viaOtlp)
+})
+
+const shop = JSON.parse(readFileSync(new URL('fixtures/shop-product-trace.json', import.meta.url), 'utf8')) as { resource: Record<string, string | number>; spans: SpanData[] }
+
+test('a compact batch stores exactly the spans its OTLP export stores (a shop trace, two traces interleaved)', () => {
+  const other = shop.spans.map((s) => ({ ...s, traceId: `ff${s.traceId.slice(2)}` }))
+  const spans = [...shop.spans.slice(0, 5), ...other, ...shop.spans.slice(5)]
+  const compact = encodeCompactSpans(shop.resource, spans)
+  const otlp = encodeTracesJson(shop.resource, spans)
+  assert.deepEqual(decodeCompactSpans(JSON.parse(compact)), decodeOtlpTraces(JSON.parse(otlp)))
+  assert.ok(compact.length < otlp.length * 0.6, `${compact.length} bytes against ${otlp.length}`)
+})
+
+test('compact batches: the collector offers them (Accept-Post), stores them, refuses bad ones naming the field', async (t) => {
+  const c = createCollector()
+  const url = await serve(c, t)
+  const headers = { 'content-type': COMPACT_SPANS_TYPE }
+  const ok = await post(url, encodeCompactSpans(shop.resource, shop.spans), headers)
+  assert.equal(ok.status, 200)
+  assert.match(ok.headers.get('accept-post')!, /application\/json/)
+  assert.ok(ok.headers.get('accept-post')!.includes(COMPACT_SPANS_TYPE))
+  const traceId = shop.spans[0]!.traceId
+  assert.equal(c.spans(traceId)!.length, shop.spans.length)
+  assert.equal(c.summary(traceId)!.service, 'causeway-worker')
+  const good = JSON.parse(encodeCompactSpans({ 'service.name': 's' }, [shop.spans[0]!]))
+  const span0 = good.spans[0]
+  const cases: [string, unknown, RegExp][] = [
+    ['not JSON', '[', /malformed JSON/],
+    ['other version', { ...good, v: 2 }, /v: unsupported version 2/],
+    ['no keys', { ...good, keys: undefined }, /keys: expected an array/],
+    ['first span without trace id', { ...good, spans: [[0, ...span0.slice(1)]] }, /spans\[0\]\[0\]: no previous span/],
+    ['bad span id', { ...good, spans: [[span0[0], 'zz', ...span0.slice(2)]] }, /spans\[0\]\[1\]: expected 16 hex/],
+    ['key index out of range', { ...good, spans: [[...span0.slice(0, 7), [99, 'v'], ...span0.slice(8)]] }, /spans\[0\]\[7\]\[0\]: expected an index/],
+    ['object value', { ...good, spans: [[...span0.slice(0, 7), [0, { a: 1 }], ...span0.slice(8)]] }, /spans\[0\]\[7\]\[1\]/],
+    ['ends before start', { ...good, spans: [[...span0.slice(0, 6), '1', ...span0.slice(7)]] }, /spans\[0\]\[6\]: ends before it starts/],
+    ['unknown status', { ...good, spans: [[...span0.slice(0, 9), 7]] }, /spans\[0\]\[9\]: unknown status 7/],
+  ]
+  for (const [what, payload, reason] of cases) {
+    const r = await post(url, typeof payload === 'string' ? payload : JSON.stringify(payload), headers)
+    assert.equal(r.status, 400, what)
+    assert.match(r.json.message, reason, what)
+  }
+  assert.equal(c.stats().rejectedRequests, cases.length)
 })
 
 test('a very deep chain of spans builds without overflowing the stack', () => {
@@ -255,4 +304,26 @@ test('a very deep chain of spans builds without overflowing the stack', () => {
   const tree = c.tree(T1)!
   assert.equal(tree.rows.length, 15_000)
   assert.equal(tree.rows.at(-1)!.depth, 14_999)
+})
+
+test("an exporter talks compact to Causeway's collector after its first batch, and the collector stores the same spans", async (t) => {
+  const c = createCollector()
+  const types: string[] = []
+  const server = http.createServer((req, res) => {
+    types.push(req.headers['content-type']!)
+    c.listener(req, res)
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.after(() => new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections() }))
+  const { OtlpHttpExporter } = await import('../../src/journey/exporter.ts')
+  const exporter = new OtlpHttpExporter({ endpoint: `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`, resource: shop.resource, flushIntervalMs: 60_000 })
+  const half = shop.spans.length >> 1
+  for (const s of shop.spans.slice(0, half)) exporter.export(s)
+  await exporter.flush()
+  for (const s of shop.spans.slice(half)) exporter.export(s)
+  await exporter.shutdown()
+  assert.deepEqual(types, ['application/json', COMPACT_SPANS_TYPE])
+  const stored = c.spans(shop.spans[0]!.traceId)!.sort((a, b) => a.spanId.localeCompare(b.spanId))
+  const viaOtlp = decodeOtlpTraces(JSON.parse(encodeTracesJson(shop.resource, shop.spans))).sort((a, b) => a.spanId.localeCompare(b.spanId))
+  assert.deepEqual(stored, viaOtlp)
 })

@@ -6,9 +6,11 @@ import {
   configureJourney, createSampler, startTrace, span, addEvent, OtlpHttpExporter, encodeTraces, msToNanos, RecordingSpan, tracesUrl,
   type SpanData,
 } from '../../src/journey/index.ts'
+import { encodeTracesJson } from '../../src/journey/otlp.ts'
+import { COMPACT_SPANS_TYPE } from '../../src/journey/compact-spans.ts'
 
 /** A plain HTTP server that records OTLP posts: checks what goes on the wire, not our collector. */
-async function receiver(status = 200) {
+async function receiver(status = 200, answer?: (type: string) => { status: number; headers?: Record<string, string> }) {
   const posts: { headers: http.IncomingHttpHeaders; url: string; body: any }[] = []
   let waiting: (() => void)[] = []
   const server = http.createServer((req, res) => {
@@ -16,7 +18,8 @@ async function receiver(status = 200) {
     req.on('data', (c) => chunks.push(c))
     req.on('end', () => {
       posts.push({ headers: req.headers, url: req.url!, body: JSON.parse(Buffer.concat(chunks).toString()) })
-      res.writeHead(status, { 'content-type': 'application/json' }).end('{}')
+      const a = answer?.(req.headers['content-type']!) ?? { status }
+      res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers }).end('{}')
       for (const w of waiting) w()
       waiting = []
     })
@@ -32,6 +35,8 @@ test('times are exact nanosecond strings', () => {
   assert.equal(msToNanos(1_700_000_000_123.25), '1700000000123250000')
   assert.equal(msToNanos(1), '1000000')
   assert.equal(msToNanos(0.5), '500000')
+  assert.equal(msToNanos(1_763_700_000_123.9999999), '1763700000124000000', 'rounding carries into the milliseconds')
+  assert.equal(msToNanos(1_700_000_000_000.03125), '1700000000000031250', 'nanoseconds padded to six digits')
 })
 
 test('tracesUrl appends /v1/traces to a base endpoint, keeps a full one', () => {
@@ -182,5 +187,59 @@ test('a full batch is sent on a later turn, without waiting for the timer', asyn
   assert.equal(exporter.stats().requests, 0, 'nothing is encoded or sent inside export()')
   await posted
   assert.equal(rx.posts[0]!.body.resourceSpans[0].scopeSpans[0].spans.length, 3)
+  await exporter.shutdown()
+})
+
+test('encodeTracesJson writes the request encodeTraces builds, leaving out empty attributes, events and unset status', () => {
+  const a = fakeSpan(1)
+  const b = fakeSpan(2)
+  b.attributes = { 'q"uote': 'line\nbreak', n: 1.5, i: -3, ok: false, list: ['a', 2, true], u: undefined, nan: NaN }
+  b.events.push({ name: 'e', timeMs: b.startMs + 0.5, attributes: {} }, { name: 'f', timeMs: b.startMs + 0.7, attributes: { k: 'v' } })
+  b.status = { code: 'error', message: 'boom' }
+  const c = { ...fakeSpan(3), parentSpanId: a.spanId, traceState: 'k=v', status: { code: 'ok' as const } }
+  const text = encodeTracesJson({ 'service.name': 's', pid: 7 }, [a, b, c])
+  const built = JSON.parse(JSON.stringify(encodeTraces({ 'service.name': 's', pid: 7 }, [a, b, c])))
+  for (const span of built.resourceSpans[0].scopeSpans[0].spans) {
+    if (span.attributes.length === 0) delete span.attributes
+    if (span.events.length === 0) delete span.events
+    for (const e of span.events ?? []) if (e.attributes.length === 0) delete e.attributes
+    if (span.status.code === 0 && span.status.message === undefined) delete span.status
+  }
+  assert.deepEqual(JSON.parse(text), built)
+})
+
+test('the exporter sends compact batches only to a receiver that offers them, and OTLP JSON again on 415', async (t) => {
+  // An OTLP receiver (no Accept-Post): OTLP JSON every time.
+  const plain = await receiver()
+  t.after(plain.close)
+  const toPlain = new OtlpHttpExporter({ endpoint: plain.url, resource: {}, flushIntervalMs: 60_000 })
+  for (let i = 0; i < 3; i++) {
+    toPlain.export(fakeSpan(i))
+    await toPlain.flush()
+  }
+  await toPlain.shutdown()
+  assert.deepEqual(plain.posts.map((p) => p.headers['content-type']), ['application/json', 'application/json', 'application/json'])
+
+  // Causeway's collector offers it: the first batch is OTLP JSON, the next ones compact.
+  let refuse = false
+  const offer: Record<string, string> = { 'accept-post': `application/json, ${COMPACT_SPANS_TYPE}` }
+  const offering = await receiver(200, (type) => refuse && type === COMPACT_SPANS_TYPE ? { status: 415 } : { status: 200, headers: refuse ? {} : offer })
+  t.after(offering.close)
+  const exporter = new OtlpHttpExporter({ endpoint: offering.url, resource: { 'service.name': 'w' }, flushIntervalMs: 60_000 })
+  for (let i = 0; i < 3; i++) {
+    exporter.export(fakeSpan(i))
+    await exporter.flush()
+  }
+  assert.deepEqual(offering.posts.map((p) => p.headers['content-type']), ['application/json', COMPACT_SPANS_TYPE, COMPACT_SPANS_TYPE])
+  assert.equal(offering.posts[1]!.body.spans[0][3], 's1')
+  // Replaced by a receiver that refuses it: the batch goes again as OTLP JSON, and so do the next.
+  refuse = true
+  exporter.export(fakeSpan(3))
+  await exporter.flush()
+  exporter.export(fakeSpan(4))
+  await exporter.flush()
+  assert.deepEqual(offering.posts.slice(3).map((p) => p.headers['content-type']), [COMPACT_SPANS_TYPE, 'application/json', 'application/json'])
+  assert.equal(offering.posts[4]!.body.resourceSpans[0].scopeSpans[0].spans[0].name, 's3')
+  assert.deepEqual(exporter.stats(), { queued: 0, exported: 5, dropped: 0, failed: 0, requests: 6 })
   await exporter.shutdown()
 })
