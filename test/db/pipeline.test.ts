@@ -4,33 +4,16 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import pg from 'pg'
-import net from 'node:net'
 import { spawnSync } from 'node:child_process'
 import { connect, closeAll, atomic, currentExecutor, BadValueError, type Connection } from '../../src/db/index.ts'
 import { needPostgres, uniqueName } from '../support/services.ts'
+import { countSocketWrites, portOf } from '../support/socket-writes.ts'
 
 // A statement that keeps its connection busy for a moment.
 const slowBackend = async (c: Connection): Promise<number> =>
   (await c.query({ sql: 'SELECT pg_backend_pid() FROM pg_sleep(0.05)', params: [] }))[0]![0] as number
 
 const nextTick = (): Promise<void> => new Promise((r) => setImmediate(r))
-
-// Counts the writes (syscall-level: _write / _writev calls) on every socket of this process.
-function countSocketWrites(): { stop(): number } {
-  const proto = net.Socket.prototype as unknown as { _write: (...a: unknown[]) => unknown; _writev: (...a: unknown[]) => unknown }
-  const write = proto._write
-  const writev = proto._writev
-  let n = 0
-  proto._write = function (this: unknown, ...a: unknown[]) { n++; return write.apply(this, a) }
-  proto._writev = function (this: unknown, ...a: unknown[]) { n++; return writev.apply(this, a) }
-  return {
-    stop() {
-      proto._write = write
-      proto._writev = writev
-      return n
-    },
-  }
-}
 
 const backend = async (c: Connection | ReturnType<typeof currentExecutor>): Promise<number> =>
   (await c.query({ sql: 'SELECT pg_backend_pid()', params: [] }))[0]![0] as number
@@ -103,13 +86,13 @@ test('pipeline: statements issued in one tick leave in one write on one connecti
   assert.notEqual(await slow, other)
   await conn.query({ sql: 'SELECT $1::int', params: [0] }, true) // the named statement parsed on one of them
   // Both idle now: a page's statements (a prepared lookup and others) issued in the same tick.
-  const writes = countSocketWrites()
+  const writes = countSocketWrites([portOf(url, 5432)])
   const pids = await Promise.all([
     backend(conn),
     conn.query({ sql: 'SELECT $1::int, pg_backend_pid()', params: [1] }, true).then((r) => r[0]![1] as number),
     conn.queryMapped!({ sql: 'SELECT pg_backend_pid() + $1::int', params: [0] }, (r) => r[0]![0] as number),
   ])
-  assert.equal(writes.stop(), 1, 'one write for the three statements')
+  assert.deepEqual(writes.stop(), [1], 'one write for the three statements')
   assert.equal(new Set(pids).size, 1, 'one connection answered them')
   // The next tick balances again: with one connection busy, its statement goes to the other.
   const busy = slowBackend(conn)

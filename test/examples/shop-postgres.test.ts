@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
-import net from 'node:net'
 import { connect, setConnection, closeAll, migrate } from '../../src/db/index.ts'
 import { migrateBuiltins } from '../../src/web/auth/builtins.ts'
 import { Client } from '../../src/web/test-client.ts'
 import { needPostgres, needRedis, uniqueName } from '../support/services.ts'
+import { countSocketWrites, portOf } from '../support/socket-writes.ts'
 
 const SHOP = new URL('../../examples/shop/', import.meta.url).pathname
 const schema = uniqueName('cw_shop')
@@ -80,7 +80,7 @@ test('PostgreSQL + Redis: seed, login, cart with total; the session is in Redis'
     assert.match(r.text, /\$199\.99/)
     // AUTH_PRELOAD_USER: the session from Redis, then the user's and the product's statements
     // together — one write to each.
-    const writes = countWrites([Number(new URL(pgUrl).port || 5432), Number(new URL(redisUrl).port || 6379)])
+    const writes = countSocketWrites([portOf(pgUrl, 5432), portOf(redisUrl, 6379)])
     r = await client.get('/products/wireless-headphones/', { headers: { 'accept-encoding': 'identity' } })
     assert.match(r.text, /Signed in as john/)
     assert.deepEqual(writes.stop(), [1, 1], 'writes to PostgreSQL and to Redis for the product page')
@@ -94,24 +94,3 @@ test('PostgreSQL + Redis: seed, login, cart with total; the session is in Redis'
     await app.close()
   }
 })
-
-// Counts the writes (_write / _writev calls) on this process's sockets to each of `ports`.
-function countWrites(ports: number[]): { stop(): number[] } {
-  const proto = net.Socket.prototype as unknown as { _write: (...a: unknown[]) => unknown; _writev: (...a: unknown[]) => unknown }
-  const write = proto._write
-  const writev = proto._writev
-  const n = ports.map(() => 0)
-  const count = (s: net.Socket) => {
-    const i = ports.indexOf(s.remotePort ?? -1)
-    if (i >= 0) n[i]!++
-  }
-  proto._write = function (this: net.Socket, ...a: unknown[]) { count(this); return write.apply(this, a) }
-  proto._writev = function (this: net.Socket, ...a: unknown[]) { count(this); return writev.apply(this, a) }
-  return {
-    stop() {
-      proto._write = write
-      proto._writev = writev
-      return n
-    },
-  }
-}

@@ -5,7 +5,6 @@
 // seen by the page that asks, and a page that never asks renders.
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
-import net from 'node:net'
 import { createHmac } from 'node:crypto'
 import { connect, setConnection, closeAll, queryHooks, getConnection } from '../../src/db/index.ts'
 import { migrateBuiltins } from '../../src/web/auth/builtins.ts'
@@ -23,6 +22,7 @@ import { newSessionKey, type SessionRecord, type SessionStore } from '../../src/
 import { Client } from '../../src/web/test-client.ts'
 import type { HttpRequest } from '../../src/web/request.ts'
 import { needPostgres, uniqueName } from '../support/services.ts'
+import { countSocketWrites, portOf } from '../support/socket-writes.ts'
 
 const SECRET = 'auth-preload-test-secret-'.padEnd(48, 'x')
 const schema = uniqueName('cw_authpre')
@@ -195,31 +195,14 @@ test('PostgreSQL with db.pipeline: the user\'s statement and the view\'s leave i
 
   const bob = await createUser({ username: 'bob', password: 'correct horse battery' })
   const store = new RemoteStore()
-  const pgPort = Number(new URL(url).port || 5432)
+  const pgPort = portOf(url, 5432)
   for (const [preload, expected] of [[true, 1], [false, 2]] as const) {
     const c = new Client(app(store, preload))
     c.cookies.set('sessionid', store.loggedIn(bob))
     assert.deepEqual((await c.get('/page/')).json(), { user: 'bob', rows: [[7]] }, 'warm: statements parsed')
-    const writes = countWrites(pgPort)
+    const writes = countSocketWrites([pgPort])
     assert.deepEqual((await c.get('/page/')).json(), { user: 'bob', rows: [[7]] })
-    assert.equal(writes.stop(), expected, `${preload ? 'preloaded' : 'lazy'}: PostgreSQL writes per page`)
+    assert.deepEqual(writes.stop(), [expected], `${preload ? 'preloaded' : 'lazy'}: PostgreSQL writes per page`)
     await c.close()
   }
 })
-
-// Counts the writes on sockets to `port` (syscall-level: _write / _writev calls).
-function countWrites(port: number): { stop(): number } {
-  const proto = net.Socket.prototype as unknown as { _write: (...a: unknown[]) => unknown; _writev: (...a: unknown[]) => unknown }
-  const write = proto._write
-  const writev = proto._writev
-  let n = 0
-  proto._write = function (this: net.Socket, ...a: unknown[]) { if (this.remotePort === port) n++; return write.apply(this, a) }
-  proto._writev = function (this: net.Socket, ...a: unknown[]) { if (this.remotePort === port) n++; return writev.apply(this, a) }
-  return {
-    stop() {
-      proto._write = write
-      proto._writev = writev
-      return n
-    },
-  }
-}
