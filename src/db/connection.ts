@@ -337,8 +337,8 @@ class PipelinedClient {
  * — the larger part under load — lets both sides read and answer several statements per wake-up.
  * The first statement of a tick goes to the connection with the fewest in flight (a connection is
  * opened only when every open one is busy); the tick's other statements join it, so they leave in
- * one write and their answers come back together. A broken connection is dropped (its statements fail, as they would on a
- * pooled one) and replaced on demand.
+ * one write and their answers come back together. A broken connection is dropped (its statements
+ * fail, as they would on a pooled one) and replaced on demand.
  */
 class PgPipeline implements PgQueryable {
   readonly #slots: (PipelinedClient | undefined)[]
