@@ -50,6 +50,9 @@ export default createApp({
     STATIC_MANIFEST: existsSync(MANIFEST) ? MANIFEST : '',
     LOGIN_REDIRECT_URL: '/',
     LOGOUT_REDIRECT_URL: '/',
+    // Every page shows the signed-in user: load it before the view, so its query and the view's
+    // leave together (one PostgreSQL round trip after the session read, docs/web-auth.md).
+    AUTH_PRELOAD_USER: true,
   },
   root: PROJECT_DIR,
   // The config's db section (url from DATABASE_URL, pipeline), as `causeway migrate` reads it.

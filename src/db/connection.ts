@@ -255,6 +255,10 @@ class PipelinedClient {
   constructor(client: RefClient) {
     this.client = client
   }
+  /** True while statements sent this tick are held back to leave together (see #cork). */
+  get corked(): boolean {
+    return this.#corked
+  }
   // Bound once per connection rather than a closure per statement.
   readonly #answered = (r: pg.QueryResult<unknown[]>): pg.QueryResult<unknown[]> => {
     this.#settled()
@@ -331,13 +335,16 @@ class PipelinedClient {
  * Sync, so it is still its own implicit transaction and a failing one fails alone. Compared with
  * checking a pooled connection out and back in per statement, it skips the pool's bookkeeping and
  * — the larger part under load — lets both sides read and answer several statements per wake-up.
- * A statement goes to the connection with the fewest in flight; a connection is opened only when
- * every open one is busy. A broken connection is dropped (its statements fail, as they would on a
- * pooled one) and replaced on demand.
+ * The first statement of a tick goes to the connection with the fewest in flight (a connection is
+ * opened only when every open one is busy); the tick's other statements join it, so they leave in
+ * one write and their answers come back together. A broken connection is dropped (its statements
+ * fail, as they would on a pooled one) and replaced on demand.
  */
 class PgPipeline implements PgQueryable {
   readonly #slots: (PipelinedClient | undefined)[]
   readonly #config: pg.ClientConfig
+  /** The connection this tick's statements went to (still corked until the tick ends). */
+  #batch: PipelinedClient | undefined
   constructor(size: number, config: pg.ClientConfig) {
     this.#slots = new Array<PipelinedClient | undefined>(size).fill(undefined)
     this.#config = { ...config, pipeline: true } as pg.ClientConfig
@@ -349,6 +356,13 @@ class PgPipeline implements PgQueryable {
     return this.#pick().execute(q, answer)
   }
   #pick(): PipelinedClient {
+    // A statement issued in the tick of another joins its connection, still corked: they leave in
+    // one write (a page's user and product queries). Across ticks, fewest in flight.
+    const batch = this.#batch
+    if (batch?.corked) return batch
+    return (this.#batch = this.#leastBusy())
+  }
+  #leastBusy(): PipelinedClient {
     const slots = this.#slots
     let best: PipelinedClient | undefined
     let free = -1
@@ -367,6 +381,7 @@ class PgPipeline implements PgQueryable {
     const slot = new PipelinedClient(new pg.Client(this.#config) as RefClient)
     const drop = (): void => {
       if (this.#slots[i] === slot) this.#slots[i] = undefined
+      if (this.#batch === slot) this.#batch = undefined
     }
     // A lost connection must not crash the process: its statements fail, the next ones reconnect.
     slot.client.on('error', drop)
@@ -378,6 +393,7 @@ class PgPipeline implements PgQueryable {
   async end(): Promise<void> {
     const open = this.#slots.filter((s): s is PipelinedClient => s !== undefined)
     this.#slots.fill(undefined)
+    this.#batch = undefined
     await Promise.all(open.map((s) => s.end()))
   }
 }

@@ -7,6 +7,13 @@ import pg from 'pg'
 import { spawnSync } from 'node:child_process'
 import { connect, closeAll, atomic, currentExecutor, BadValueError, type Connection } from '../../src/db/index.ts'
 import { needPostgres, uniqueName } from '../support/services.ts'
+import { countSocketWrites, portOf } from '../support/socket-writes.ts'
+
+// A statement that keeps its connection busy for a moment.
+const slowBackend = async (c: Connection): Promise<number> =>
+  (await c.query({ sql: 'SELECT pg_backend_pid() FROM pg_sleep(0.05)', params: [] }))[0]![0] as number
+
+const nextTick = (): Promise<void> => new Promise((r) => setImmediate(r))
 
 const backend = async (c: Connection | ReturnType<typeof currentExecutor>): Promise<number> =>
   (await c.query({ sql: 'SELECT pg_backend_pid()', params: [] }))[0]![0] as number
@@ -57,8 +64,40 @@ test('pipeline: opens a second connection only under concurrency, never more tha
   const one = new Set<number>()
   for (let i = 0; i < 5; i++) one.add(await backend(conn))
   assert.equal(one.size, 1, 'one statement at a time: one connection')
-  const many = await Promise.all(Array.from({ length: 30 }, () => backend(conn)))
-  assert.equal(new Set(many).size, 2)
+  // Statements of one tick share a connection; each later tick's first statement goes to the
+  // connection with the fewest in flight, opening the second while the first is busy.
+  const many: Promise<number>[] = []
+  for (let i = 0; i < 10; i++) {
+    many.push(slowBackend(conn), slowBackend(conn))
+    await nextTick()
+  }
+  assert.equal(new Set(await Promise.all(many)).size, 2)
+})
+
+test('pipeline: statements issued in one tick leave in one write on one connection', async (t) => {
+  const url = await needPostgres(t)
+  if (!url) return
+  const conn = connect(url, { pipeline: 2 })
+  t.after(closeAll)
+  // Both connections open: the second opens in a later tick while the first is busy.
+  const slow = slowBackend(conn)
+  await nextTick()
+  const other = await backend(conn)
+  assert.notEqual(await slow, other)
+  await conn.query({ sql: 'SELECT $1::int', params: [0] }, true) // the named statement parsed on one of them
+  // Both idle now: a page's statements (a prepared lookup and others) issued in the same tick.
+  const writes = countSocketWrites([portOf(url, 5432)])
+  const pids = await Promise.all([
+    backend(conn),
+    conn.query({ sql: 'SELECT $1::int, pg_backend_pid()', params: [1] }, true).then((r) => r[0]![1] as number),
+    conn.queryMapped!({ sql: 'SELECT pg_backend_pid() + $1::int', params: [0] }, (r) => r[0]![0] as number),
+  ])
+  assert.deepEqual(writes.stop(), [1], 'one write for the three statements')
+  assert.equal(new Set(pids).size, 1, 'one connection answered them')
+  // The next tick balances again: with one connection busy, its statement goes to the other.
+  const busy = slowBackend(conn)
+  await nextTick()
+  assert.notEqual(await backend(conn), await busy)
 })
 
 test('pipeline: atomic() runs on a pooled connection, commits and rolls back as before', async (t) => {

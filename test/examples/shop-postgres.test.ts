@@ -11,6 +11,7 @@ import { connect, setConnection, closeAll, migrate } from '../../src/db/index.ts
 import { migrateBuiltins } from '../../src/web/auth/builtins.ts'
 import { Client } from '../../src/web/test-client.ts'
 import { needPostgres, needRedis, uniqueName } from '../support/services.ts'
+import { countSocketWrites, portOf } from '../support/socket-writes.ts'
 
 const SHOP = new URL('../../examples/shop/', import.meta.url).pathname
 const schema = uniqueName('cw_shop')
@@ -57,6 +58,9 @@ test('PostgreSQL + Redis: seed, login, cart with total; the session is in Redis'
   await seed(process.env, (l) => lines.push(l))
   assert.match(lines.at(-1)!, /created user john$/)
 
+  // The app opens its own connection from the config's db section, as under `causeway up`
+  // (pipelined: the page's statements share a write).
+  await closeAll()
   const app = (await import('../../examples/shop/app.ts')).default
   await app.ready()
   assert.equal(app.settings.SECRET_KEY, process.env.SECRET_KEY, 'SECRET_KEY from the environment')
@@ -74,6 +78,12 @@ test('PostgreSQL + Redis: seed, login, cart with total; the session is in Redis'
     r = await client.get('/products/wireless-headphones/', { headers: { 'accept-encoding': 'identity' } })
     assert.match(r.text, /Signed in as john/)
     assert.match(r.text, /\$199\.99/)
+    // AUTH_PRELOAD_USER: the session from Redis, then the user's and the product's statements
+    // together — one write to each.
+    const writes = countSocketWrites([portOf(pgUrl, 5432), portOf(redisUrl, 6379)])
+    r = await client.get('/products/wireless-headphones/', { headers: { 'accept-encoding': 'identity' } })
+    assert.match(r.text, /Signed in as john/)
+    assert.deepEqual(writes.stop(), [1, 1], 'writes to PostgreSQL and to Redis for the product page')
     r = await client.post('/cart/add/wireless-headphones/', { form: { quantity: '3', csrfmiddlewaretoken: tokenIn(r.text)! } })
     assert.equal(r.status, 302)
     r = await client.get('/cart/', { headers: { 'accept-encoding': 'identity' } })

@@ -55,3 +55,24 @@ test('Session loading: plain-value and promise stores, a synchronous throw rejec
   assert.equal(via.loadVia(async () => null), false, 'only the first loader')
   assert.equal(await via.get('via'), 'c5')
 })
+
+test('Session.prefetch: loads once (the promise load() hands back) without counting as a use', async () => {
+  let loads = 0
+  const s = new Session(store(async () => { loads++; return live({ a: 1 }) }), 'c6', policy)
+  const p = s.prefetch()
+  assert.equal(s.accessed, false, 'not a use: no Vary, no cookie change for a page that never reads it')
+  await p
+  assert.equal(s.accessed, false)
+  assert.equal(s.load(), p, 'load() answers with the same loading')
+  assert.equal(s.accessed, true)
+  assert.equal(s.getLoaded('a'), 1)
+  assert.equal(loads, 1)
+  const via = new Session(store(async () => live({})), 'c7', policy)
+  via.loadVia(async () => live({ b: 2 }))
+  assert.equal(via.accessed, false, 'loadVia() neither')
+  assert.equal(await via.get('b'), 2)
+  assert.equal(via.accessed, true)
+  const failing = new Session(store(async () => { throw new Error('store down') }), 'c8', policy)
+  await assert.rejects(failing.prefetch(), /store down/)
+  assert.equal(failing.accessed, false)
+})

@@ -2,6 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { RedisSessionStore } from '../../src/web/sessions/redis-store.ts'
+import type { SessionRecord } from '../../src/web/sessions/store.ts'
 import { SignedCookieSessionStore } from '../../src/web/sessions/signed-cookie-store.ts'
 import { CacheSessionStore } from '../../src/web/sessions/cache-store.ts'
 import { createCache } from '../../src/web/cache/cache.ts'
@@ -42,7 +43,7 @@ sessionSuite('cache (redis)', async () => {
   return { store: new CacheSessionStore(cache), close: async () => { await cache.clear(); await cache.close() } }
 })
 
-test('redis: session reads issued in one tick share one socket write, each with its own answer', async (t) => {
+test('redis: session reads issued in one turn of the event loop share one socket write, each with its own answer', async (t) => {
   const url = await redisUrl()
   if (!url) return t.skip('no Redis')
   const prefix = uniqueName('cw_sess') + ':'
@@ -59,7 +60,18 @@ test('redis: session reads issued in one tick share one socket write, each with 
     const got = await Promise.all([...keys, 'z'.repeat(32)].map((k) => store.load(k)))
     assert.deepEqual(got.map((r) => r?.data.n ?? null), [0, 1, 2, 3, 4, null])
     assert.equal(writes, 1)
-    // The next tick's reads are not held back by the previous batch.
+    // Reads from separate callbacks of one turn (requests arriving together): still one write.
+    writes = 0
+    const spread = await new Promise<(SessionRecord | null)[]>((resolve) => {
+      const loads: Promise<SessionRecord | null>[] = []
+      for (const k of keys.slice(0, 3)) setTimeout(() => {
+        loads.push(store.load(k))
+        if (loads.length === 3) resolve(Promise.all(loads))
+      }, 0)
+    })
+    assert.deepEqual(spread.map((r) => r?.data.n), [0, 1, 2])
+    assert.equal(writes, 1)
+    // The next turn's reads are not held back by the previous batch.
     writes = 0
     assert.equal((await store.load(keys[2]!))?.data.n, 2)
     assert.equal(writes, 1)

@@ -93,8 +93,9 @@ export function getUser(req: HttpRequest): Promise<AnyUser> {
 const sameUser = (u: AnyUser): AnyUser => u
 
 // getUser with `done` applied to the user in the chain's last reaction (requestUser remembers it
-// there: no reaction of its own, one promise less per page).
-function loadUser(req: HttpRequest, done: (u: AnyUser) => AnyUser): Promise<AnyUser> {
+// there: no reaction of its own, one promise less per page). `ahead`: loaded before anything asked
+// (preloadUser), so starting the load is not a use of the session; reading the user id is.
+function loadUser(req: HttpRequest, done: (u: AnyUser) => AnyUser, ahead = false): Promise<AnyUser> {
   const session = maybeSession(req)
   if (!session) return Promise.resolve(done(new AnonymousUser()))
   // Database sessions: the session row and its user in one query when nothing loaded the
@@ -109,7 +110,7 @@ function loadUser(req: HttpRequest, done: (u: AnyUser) => AnyUser): Promise<AnyU
   }
   // load() hands back the session's one loading promise: reading the id in its reaction
   // (getLoaded) spares the promise get() would make on top of it.
-  return session.load().then(() => {
+  return (ahead ? session.prefetch() : session.load()).then(() => {
     const id = session.getLoaded(SESSION_USER_ID)
     if (typeof id !== 'number') return done(new AnonymousUser())
     // Else (another store, a session already loaded, a row that is not this id's): get() by the
@@ -160,8 +161,40 @@ export function setUser(req: HttpRequest, user: AnyUser): void {
  */
 export function requestUser(req: HttpRequest): Promise<AnyUser> {
   const st = req.state as UserState
-  return (st[LOADED] ??= loadUser(req, (u) => {
+  return (st[LOADED] ??= loadUser(req, rememberer(req)))
+}
+
+/** Sets `req.state.user` to the loaded user (in the load's last reaction) and hands it on. */
+function rememberer(req: HttpRequest): (u: AnyUser) => AnyUser {
+  return (u) => {
     Object.defineProperty(req.state, 'user', { value: u, configurable: true, enumerable: true, writable: true })
     return u
-  }))
+  }
+}
+
+const ignore = (): void => {}
+
+/**
+ * Starts loading the request's user before anything asks for it (AUTH_PRELOAD_USER); requestUser()
+ * then answers with this load (same promise, same query). Returns a promise that settles once the
+ * user's query has been sent: a view run after it issues its first statements in the same tick,
+ * so on pipelined PostgreSQL (db.pipeline) they leave with the user's in one write. It rejects
+ * when the session store failed: run the view either way (asking for the user then rejects, as a
+ * lazy load would). Undefined when there is nothing to wait for: no session cookie (anonymous, no
+ * query; the user is then loaded lazily as usual), a user already loaded, or a database session
+ * (read together with its user in the query already sent).
+ * @example const sent = preloadUser(req); return sent === undefined ? next(req) : sent.then(run, run)
+ */
+export function preloadUser(req: HttpRequest): Promise<void> | undefined {
+  const session = maybeSession(req)
+  const st = req.state as UserState
+  if (session === undefined || session.incoming === undefined || st[LOADED] !== undefined) return undefined
+  const user = (st[LOADED] = loadUser(req, rememberer(req), true))
+  // A page that never asks must not see its failure as an unhandled rejection; one that asks gets
+  // the rejection from requestUser(), as from a lazy load.
+  user.then(undefined, ignore)
+  if (session.store instanceof DbSessionStore) return undefined
+  // The user's query is sent in the reaction loadUser put on the session's loading first; the
+  // caller's reaction, put on it after, runs right after that one.
+  return session.prefetch()
 }

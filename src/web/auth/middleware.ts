@@ -1,10 +1,11 @@
 // AuthenticationMiddleware: req.state.auser() loads the user on first call (one session read and
-// one query); `req.state.user` holds it once loaded. Pages that never ask cost nothing.
+// one query); `req.state.user` holds it once loaded. Pages that never ask cost nothing — unless
+// AUTH_PRELOAD_USER starts the load before the view, so the view's queries join the user's.
 import type { Middleware } from '../types.ts'
 import type { HttpRequest } from '../request.ts'
 import { maybeSession } from '../sessions/session.ts'
 import { authSettingsTable } from './settings.ts'
-import { requestUser } from './auth.ts'
+import { preloadUser, requestUser } from './auth.ts'
 import { setPasswordHasherParams } from './hashers.ts'
 
 /** @example createApp({ urls, middleware: [sessionMiddleware, csrfMiddleware, authenticationMiddleware] }) */
@@ -13,10 +14,16 @@ export const authenticationMiddleware: Middleware = {
   settings: authSettingsTable,
   wrap(next, settings) {
     setPasswordHasherParams({ N: settings.PASSWORD_SCRYPT_N })
+    const preload: boolean = settings.AUTH_PRELOAD_USER
     return (req: HttpRequest) => {
       if (!maybeSession(req)) throw new Error('The authentication middleware needs the session middleware above it (middleware: [sessionMiddleware, …, authenticationMiddleware])')
       req.state.auser = () => requestUser(req)
-      return next(req)
+      const sent = preload ? preloadUser(req) : undefined
+      if (sent === undefined) return next(req)
+      // The view runs once the user's query is out (or the session could not be read: the view
+      // runs all the same, and asking for the user fails there as it would have lazily).
+      const run = () => next(req)
+      return sent.then(run, run)
     }
   },
 }

@@ -31,7 +31,7 @@ export class RedisSessionStore implements SessionStore {
 
   load(cookie: string): Promise<SessionRecord | null> {
     if (!SESSION_KEY_RE.test(cookie)) return Promise.resolve(null)
-    this.#corkForTick()
+    this.#corkForTurn()
     return this.client.get(this.#prefix + cookie).then(live)
   }
 
@@ -56,17 +56,20 @@ export class RedisSessionStore implements SessionStore {
     return 0 // keys carry a TTL
   }
 
-  // Session reads issued in the same tick (concurrent requests whose previous step finished in one
-  // read: their database answers arrived together) leave in one write instead of one each: the
-  // socket stays corked until the next tick. Each GET is still its own command with its own reply;
-  // only the syscalls are shared. Until the client is ready, ioredis queues commands itself.
-  #corkForTick(): void {
+  // Session reads issued in the same turn of the event loop leave in one write instead of one
+  // each: the socket stays corked until the loop's check phase (setImmediate), right after the
+  // I/O callbacks of this turn. Not just the tick: with the user loaded before the view
+  // (AUTH_PRELOAD_USER) a read starts as each request arrives, and the requests that arrive
+  // together are read in separate callbacks of one turn. Each GET is still its own command with
+  // its own reply; only the syscalls are shared. Until the client is ready, ioredis queues
+  // commands itself.
+  #corkForTurn(): void {
     if (this.#corked || this.client.status !== 'ready') return
     const stream = this.client.stream as { cork?: () => void; uncork?: () => void; writable?: boolean } | undefined
     if (!stream?.cork || !stream.uncork || !stream.writable) return
     this.#corked = true
     stream.cork()
-    process.nextTick(RedisSessionStore.#uncork, this, stream)
+    setImmediate(RedisSessionStore.#uncork, this, stream as { uncork: () => void })
   }
 
   static #uncork(s: RedisSessionStore, stream: { uncork: () => void }): void {

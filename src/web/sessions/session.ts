@@ -58,13 +58,23 @@ export class Session {
   }
 
   /**
+   * Starts loading the record (once, as load()) without counting as a use: the response varies on
+   * Cookie, and an empty session loses its cookie, only once something reads it (get, getLoaded,
+   * load…). For a caller that loads ahead of need (auth's AUTH_PRELOAD_USER): if the store fails,
+   * a page that never reads the session is answered as if nothing had tried.
+   */
+  prefetch(): Promise<void> {
+    return (this.#loading ??= this.#load())
+  }
+
+  /**
    * Starts loading through `loader` instead of the store's load(), for a caller that fetches the
    * session together with something else in one query (auth: the session and its user). The
-   * usual expiry checks apply. False when loading had already begun (then read it as usual).
+   * usual expiry checks apply. Like prefetch(), not a use by itself. False when loading had
+   * already begun (then read it as usual).
    */
   loadVia(loader: (cookie: string) => Promise<SessionRecord | null>): boolean {
     if (this.#loading) return false
-    this.accessed = true
     this.#loading = this.#load(loader)
     return true
   }
