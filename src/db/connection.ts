@@ -255,7 +255,7 @@ class PipelinedClient {
   constructor(client: RefClient) {
     this.client = client
   }
-  /** True while statements sent this tick are held back to leave together (see #cork). */
+  /** True while statements sent this turn of the event loop are held back to leave together (see #cork). */
   get corked(): boolean {
     return this.#corked
   }
@@ -314,14 +314,16 @@ class PipelinedClient {
     this.client.ref()
     return this.client.end().catch(() => {})
   }
-  // Statements sent in the same tick leave in one write: the socket stays corked until the next
-  // tick (pg corks each statement's Bind/Describe/Execute/Sync itself; corking nests).
+  // Statements sent in the same turn of the event loop leave in one write: the socket stays corked
+  // until the loop's check phase (setImmediate), after this turn's I/O callbacks. Under load that
+  // is several requests' statements per write, and PostgreSQL reads them in one wake-up (pg corks
+  // each statement's Bind/Describe/Execute/Sync itself; corking nests).
   #cork(): void {
     const stream = (this.client as unknown as { connection?: { stream?: NodeJS.WritableStream & { cork?: () => void; uncork?: () => void } } }).connection?.stream
     if (!stream?.cork || !stream.uncork) return
     this.#corked = true
     stream.cork()
-    process.nextTick(PipelinedClient.#uncork, this, stream)
+    setImmediate(PipelinedClient.#uncork, this, stream)
   }
   static #uncork(c: PipelinedClient, stream: { uncork: () => void }): void {
     c.#corked = false
@@ -335,15 +337,15 @@ class PipelinedClient {
  * Sync, so it is still its own implicit transaction and a failing one fails alone. Compared with
  * checking a pooled connection out and back in per statement, it skips the pool's bookkeeping and
  * — the larger part under load — lets both sides read and answer several statements per wake-up.
- * The first statement of a tick goes to the connection with the fewest in flight (a connection is
- * opened only when every open one is busy); the tick's other statements join it, so they leave in
+ * The first statement of a turn of the event loop goes to the connection with the fewest in flight
+ * (a connection is opened only when every open one is busy); the turn's other statements join it, so they leave in
  * one write and their answers come back together. A broken connection is dropped (its statements
  * fail, as they would on a pooled one) and replaced on demand.
  */
 class PgPipeline implements PgQueryable {
   readonly #slots: (PipelinedClient | undefined)[]
   readonly #config: pg.ClientConfig
-  /** The connection this tick's statements went to (still corked until the tick ends). */
+  /** The connection this turn's statements went to (still corked until the turn's check phase). */
   #batch: PipelinedClient | undefined
   constructor(size: number, config: pg.ClientConfig) {
     this.#slots = new Array<PipelinedClient | undefined>(size).fill(undefined)
@@ -356,8 +358,8 @@ class PgPipeline implements PgQueryable {
     return this.#pick().execute(q, answer)
   }
   #pick(): PipelinedClient {
-    // A statement issued in the tick of another joins its connection, still corked: they leave in
-    // one write (a page's user and product queries). Across ticks, fewest in flight.
+    // A statement issued in the turn of another joins its connection, still corked: they leave in
+    // one write (a page's user and product queries). Across turns, fewest in flight.
     const batch = this.#batch
     if (batch?.corked) return batch
     return (this.#batch = this.#leastBusy())

@@ -13,7 +13,7 @@ import { countSocketWrites, portOf } from '../support/socket-writes.ts'
 const slowBackend = async (c: Connection): Promise<number> =>
   (await c.query({ sql: 'SELECT pg_backend_pid() FROM pg_sleep(0.05)', params: [] }))[0]![0] as number
 
-const nextTick = (): Promise<void> => new Promise((r) => setImmediate(r))
+const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r))
 
 const backend = async (c: Connection | ReturnType<typeof currentExecutor>): Promise<number> =>
   (await c.query({ sql: 'SELECT pg_backend_pid()', params: [] }))[0]![0] as number
@@ -64,28 +64,28 @@ test('pipeline: opens a second connection only under concurrency, never more tha
   const one = new Set<number>()
   for (let i = 0; i < 5; i++) one.add(await backend(conn))
   assert.equal(one.size, 1, 'one statement at a time: one connection')
-  // Statements of one tick share a connection; each later tick's first statement goes to the
+  // Statements of one turn of the event loop share a connection; each later turn's first statement goes to the
   // connection with the fewest in flight, opening the second while the first is busy.
   const many: Promise<number>[] = []
   for (let i = 0; i < 10; i++) {
     many.push(slowBackend(conn), slowBackend(conn))
-    await nextTick()
+    await nextTurn()
   }
   assert.equal(new Set(await Promise.all(many)).size, 2)
 })
 
-test('pipeline: statements issued in one tick leave in one write on one connection', async (t) => {
+test('pipeline: statements issued in one turn of the event loop leave in one write on one connection', async (t) => {
   const url = await needPostgres(t)
   if (!url) return
   const conn = connect(url, { pipeline: 2 })
   t.after(closeAll)
-  // Both connections open: the second opens in a later tick while the first is busy.
+  // Both connections open: the second opens in a later turn while the first is busy.
   const slow = slowBackend(conn)
-  await nextTick()
+  await nextTurn()
   const other = await backend(conn)
   assert.notEqual(await slow, other)
   await conn.query({ sql: 'SELECT $1::int', params: [0] }, true) // the named statement parsed on one of them
-  // Both idle now: a page's statements (a prepared lookup and others) issued in the same tick.
+  // Both idle now: a page's statements (a prepared lookup and others) issued in the same turn.
   const writes = countSocketWrites([portOf(url, 5432)])
   const pids = await Promise.all([
     backend(conn),
@@ -94,10 +94,31 @@ test('pipeline: statements issued in one tick leave in one write on one connecti
   ])
   assert.deepEqual(writes.stop(), [1], 'one write for the three statements')
   assert.equal(new Set(pids).size, 1, 'one connection answered them')
-  // The next tick balances again: with one connection busy, its statement goes to the other.
+  // The next turn balances again: with one connection busy, its statement goes to the other.
   const busy = slowBackend(conn)
-  await nextTick()
+  await nextTurn()
   assert.notEqual(await backend(conn), await busy)
+})
+
+test('pipeline: statements from separate callbacks of one turn (two requests) leave in one write', async (t) => {
+  const url = await needPostgres(t)
+  if (!url) return
+  const conn = connect(url, { pipeline: 2 })
+  t.after(closeAll)
+  await conn.query({ sql: 'SELECT $1::int', params: [0] }, true) // connected, the statement parsed
+  const writes = countSocketWrites([portOf(url, 5432)])
+  // Two timers due together run in one timers phase, as two requests' reads in one poll phase do.
+  const pids = await new Promise<number[]>((resolve, reject) => {
+    const got: Promise<number>[] = []
+    const one = (): void => {
+      got.push(backend(conn))
+      if (got.length === 2) Promise.all(got).then(resolve, reject)
+    }
+    setTimeout(one, 0)
+    setTimeout(one, 0)
+  })
+  assert.deepEqual(writes.stop(), [1], 'one write for both callbacks\' statements')
+  assert.equal(new Set(pids).size, 1, 'one connection answered them')
 })
 
 test('pipeline: atomic() runs on a pooled connection, commits and rolls back as before', async (t) => {
