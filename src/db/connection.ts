@@ -323,7 +323,7 @@ class PipelinedClient {
     if (!stream?.cork || !stream.uncork) return
     this.#corked = true
     stream.cork()
-    setImmediate(PipelinedClient.#uncork, this, stream)
+    setImmediate(PipelinedClient.#uncork, this, stream as { uncork: () => void })
   }
   static #uncork(c: PipelinedClient, stream: { uncork: () => void }): void {
     c.#corked = false
