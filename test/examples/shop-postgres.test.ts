@@ -12,6 +12,7 @@ import { migrateBuiltins } from '../../src/web/auth/builtins.ts'
 import { Client } from '../../src/web/test-client.ts'
 import { needPostgres, needRedis, uniqueName } from '../support/services.ts'
 import { countSocketWrites, portOf } from '../support/socket-writes.ts'
+import { dropSchema } from '../support/pg-schema.ts'
 
 const SHOP = new URL('../../examples/shop/', import.meta.url).pathname
 const schema = uniqueName('cw_shop')
@@ -22,11 +23,7 @@ const sessionKeys: string[] = []
 
 after(async () => {
   await closeAll()
-  if (pgUrl) {
-    const admin = connect(pgUrl)
-    await admin.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
-    await admin.close()
-  }
+  if (pgUrl) await dropSchema(pgUrl, schema)
   if (redis) {
     if (sessionKeys.length) await redis.del(...sessionKeys)
     redis.disconnect()

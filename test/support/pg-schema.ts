@@ -18,3 +18,14 @@ export async function withPostgresSchema(url: string, prefix: string, fn: (schem
     await admin.end()
   }
 }
+
+/** Drops `schema` (a test file's own, made with uniqueName) over a connection of its own, if it exists. */
+export async function dropSchema(url: string, schema: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: url })
+  await admin.connect()
+  try {
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+  } finally {
+    await admin.end()
+  }
+}

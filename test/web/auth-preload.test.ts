@@ -23,6 +23,7 @@ import { Client } from '../../src/web/test-client.ts'
 import type { HttpRequest } from '../../src/web/request.ts'
 import { needPostgres, uniqueName } from '../support/services.ts'
 import { countSocketWrites, portOf } from '../support/socket-writes.ts'
+import { dropSchema } from '../support/pg-schema.ts'
 
 const SECRET = 'auth-preload-test-secret-'.padEnd(48, 'x')
 const schema = uniqueName('cw_authpre')
@@ -31,11 +32,7 @@ let pgUrl: string | undefined
 after(async () => {
   queryHooks.onQuery = undefined
   await closeAll()
-  if (pgUrl) {
-    const admin = connect(pgUrl)
-    await admin.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
-    await admin.close()
-  }
+  if (pgUrl) await dropSchema(pgUrl, schema)
 })
 
 /** A session store standing in for Redis: answers after a turn of the event loop; can fail. */

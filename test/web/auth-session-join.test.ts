@@ -13,6 +13,7 @@ import { Client } from '../../src/web/test-client.ts'
 import { needPostgres, uniqueName } from '../support/services.ts'
 import { authApp, SECRET } from './auth-support.ts'
 import { createHmac } from 'node:crypto'
+import { dropSchema } from '../support/pg-schema.ts'
 
 const schema = uniqueName('cw_authjoin')
 let pgUrl: string | undefined
@@ -20,11 +21,7 @@ let pgUrl: string | undefined
 after(async () => {
   queryHooks.onQuery = undefined
   await closeAll()
-  if (pgUrl) {
-    const admin = connect(pgUrl)
-    await admin.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
-    await admin.close()
-  }
+  if (pgUrl) await dropSchema(pgUrl, schema)
 })
 
 async function login(c: Client, username: string, password: string): Promise<void> {

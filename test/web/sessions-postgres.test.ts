@@ -5,6 +5,7 @@ import { migrateBuiltins } from '../../src/web/auth/builtins.ts'
 import { DbSessionStore } from '../../src/web/sessions/db-store.ts'
 import { needPostgres, uniqueName } from '../support/services.ts'
 import { sessionSuite } from './sessions-suite.ts'
+import { dropSchema } from '../support/pg-schema.ts'
 
 const schema = uniqueName('cw_sessions')
 let ready: Promise<boolean> | undefined
@@ -24,11 +25,7 @@ function setup(): Promise<boolean> {
 after(async () => {
   await closeAll()
   const url = await needPostgres().catch(() => undefined)
-  if (url) {
-    const admin = connect(url)
-    await admin.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
-    await admin.close()
-  }
+  if (url) await dropSchema(url, schema)
 })
 
 sessionSuite('db (PostgreSQL)', async () => ((await setup()) ? { store: new DbSessionStore() } : undefined))
