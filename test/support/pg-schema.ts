@@ -29,3 +29,15 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
     await admin.end()
   }
 }
+
+/** Creates `schema` (drop it with dropSchema) and returns `url` pointed at it (`?schema=`). */
+export async function createSchema(url: string, schema: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: url })
+  await admin.connect()
+  try {
+    await admin.query(`CREATE SCHEMA ${schema}`)
+  } finally {
+    await admin.end()
+  }
+  return `${url}${url.includes('?') ? '&' : '?'}schema=${schema}`
+}

@@ -23,7 +23,7 @@ import { Client } from '../../src/web/test-client.ts'
 import type { HttpRequest } from '../../src/web/request.ts'
 import { needPostgres, uniqueName } from '../support/services.ts'
 import { countSocketWrites, portOf } from '../support/socket-writes.ts'
-import { dropSchema } from '../support/pg-schema.ts'
+import { createSchema, dropSchema } from '../support/pg-schema.ts'
 
 const SECRET = 'auth-preload-test-secret-'.padEnd(48, 'x')
 const schema = uniqueName('cw_authpre')
@@ -183,10 +183,7 @@ test('PostgreSQL with db.pipeline: the user\'s statement and the view\'s leave i
   const url = await needPostgres(t)
   if (!url) return
   pgUrl = url
-  const admin = connect(url)
-  await admin.exec(`CREATE SCHEMA ${schema}`)
-  await admin.close()
-  setConnection(connect(`${url}${url.includes('?') ? '&' : '?'}schema=${schema}`, { pipeline: 2 }))
+  setConnection(connect(await createSchema(url, schema), { pipeline: 2 }))
   await migrateBuiltins({ permissions: false })
   await behaviour()
 

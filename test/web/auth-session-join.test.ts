@@ -13,7 +13,7 @@ import { Client } from '../../src/web/test-client.ts'
 import { needPostgres, uniqueName } from '../support/services.ts'
 import { authApp, SECRET } from './auth-support.ts'
 import { createHmac } from 'node:crypto'
-import { dropSchema } from '../support/pg-schema.ts'
+import { createSchema, dropSchema } from '../support/pg-schema.ts'
 
 const schema = uniqueName('cw_authjoin')
 let pgUrl: string | undefined
@@ -112,10 +112,7 @@ test('PostgreSQL: session and user in one query; no stale auth', async (t) => {
   const url = await needPostgres(t)
   if (!url) return
   pgUrl = url
-  const admin = connect(url)
-  await admin.exec(`CREATE SCHEMA ${schema}`)
-  await admin.close()
-  setConnection(connect(`${url}${url.includes('?') ? '&' : '?'}schema=${schema}`))
+  setConnection(connect(await createSchema(url, schema)))
   await migrateBuiltins({ permissions: false })
   await scenario('postgres')
   await oddData('postgres')
