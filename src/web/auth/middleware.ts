@@ -8,22 +8,24 @@ import { authSettingsTable } from './settings.ts'
 import { preloadUser, requestUser } from './auth.ts'
 import { setPasswordHasherParams } from './hashers.ts'
 
+const goOn = (): void => {}
+
 /** @example createApp({ urls, middleware: [sessionMiddleware, csrfMiddleware, authenticationMiddleware] }) */
 export const authenticationMiddleware: Middleware = {
   name: 'authentication',
   settings: authSettingsTable,
-  wrap(next, settings) {
+  phases(settings) {
     setPasswordHasherParams({ N: settings.PASSWORD_SCRYPT_N })
     const preload: boolean = settings.AUTH_PRELOAD_USER
-    return (req: HttpRequest) => {
-      if (!maybeSession(req)) throw new Error('The authentication middleware needs the session middleware above it (middleware: [sessionMiddleware, …, authenticationMiddleware])')
-      req.state.auser = () => requestUser(req)
-      const sent = preload ? preloadUser(req) : undefined
-      if (sent === undefined) return next(req)
-      // The view runs once the user's query is out (or the session could not be read: the view
-      // runs all the same, and asking for the user fails there as it would have lazily).
-      const run = () => next(req)
-      return sent.then(run, run)
+    return {
+      request(req: HttpRequest): Promise<void> | undefined {
+        if (!maybeSession(req)) throw new Error('The authentication middleware needs the session middleware above it (middleware: [sessionMiddleware, …, authenticationMiddleware])')
+        req.state.auser = () => requestUser(req)
+        const sent = preload ? preloadUser(req) : undefined
+        // The view runs once the user's query is out, or once the session could not be read: the
+        // view runs all the same, and asking for the user fails there as it would have lazily.
+        return sent === undefined ? undefined : sent.then(undefined, goOn)
+      },
     }
   },
 }

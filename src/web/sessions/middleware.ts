@@ -17,6 +17,7 @@ import { getDefaultCache, type Cache } from '../cache/cache.ts'
 
 // Browsers cap a cookie at ~4 KB; anything longer is not ours.
 const MAX_COOKIE_LENGTH = 8192
+const OWN = Symbol('causeway.session.own')
 
 export interface SessionMiddlewareOptions {
   /** A store to use instead of the one SESSION_ENGINE names. */
@@ -54,7 +55,7 @@ export function createSessionMiddleware(opts: SessionMiddlewareOptions = {}): Mi
   return {
     name: 'session',
     settings: sessionSettingsTable,
-    wrap(next, settings) {
+    phases(settings) {
       const store = opts.store ?? storeForSettings(settings, opts)
       const name: string = settings.SESSION_COOKIE_NAME
       const policy: SessionPolicy = { age: settings.SESSION_COOKIE_AGE, idle: settings.SESSION_IDLE_TIMEOUT }
@@ -77,13 +78,19 @@ export function createSessionMiddleware(opts: SessionMiddlewareOptions = {}): Mi
           return res
         })
       }
-      // Not async: one `then` per request (see securityMiddleware).
-      return (req: HttpRequest) => {
-        let incoming: string | undefined = req.cookies[name]
-        if (incoming !== undefined && (incoming.length === 0 || incoming.length > MAX_COOKIE_LENGTH)) incoming = undefined
-        const session = new Session(store, incoming, policy)
-        req.state.session = session
-        return next(req).then((res) => respond(req, session, res))
+      return {
+        request(req: HttpRequest): undefined {
+          let incoming: string | undefined = req.cookies[name]
+          if (incoming !== undefined && (incoming.length === 0 || incoming.length > MAX_COOKIE_LENGTH)) incoming = undefined
+          const session = new Session(store, incoming, policy)
+          req.state.session = session
+          ;(req.state as Record<symbol, Session>)[OWN] = session
+          return undefined
+        },
+        response(req: HttpRequest, res: HttpResponse): HttpResponse | Promise<HttpResponse> {
+          const session = (req.state as Record<symbol, Session | undefined>)[OWN]
+          return session === undefined ? res : respond(req, session, res)
+        },
       }
     },
   }
