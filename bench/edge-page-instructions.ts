@@ -22,10 +22,10 @@
 //          [--requests 2000] [--warmup 10000] [--connections 64] [--repeat 3] [--settle 10]
 //          [--spans 10] [--keep DIR] [--node-flags '--perf-basic-prof'] [--no-valgrind]
 // Wrap it in `flock -s /tmp/bench.lock …` on a shared machine (see the brief in docs/benchmarks.md).
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
-import { connect, createServer, type Socket } from 'node:net'
+import { connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -34,12 +34,10 @@ import { DEFAULT_BOT_RULES_FILE } from '../src/firewall/bots.ts'
 import { edgeTable } from '../src/edge/config/tables.ts'
 import { buildEdgeSection, planTopology } from '../src/up/topology.ts'
 import { breakdown } from './callgrind-breakdown.ts'
+import { argOpt, freePort, have } from './edge-measure.ts'
 
 const args = process.argv.slice(2)
-const opt = (name: string, dflt: string) => {
-  const i = args.indexOf(`--${name}`)
-  return i === -1 ? dflt : args[i + 1]!
-}
+const opt = (name: string, dflt: string) => argOpt(args, name, dflt)
 const PAGE = '/products/wireless-headphones/'
 
 if (opt('role', 'main') === 'upstream') await upstream(Number(opt('port', '0')), opt('otlp', ''), Number(opt('spans', '10')))
@@ -111,12 +109,9 @@ async function main(): Promise<void> {
   const valgrind = !args.includes('--no-valgrind')
   const keep = opt('keep', '')
   const nodeFlags = opt('node-flags', '').split(' ').filter(Boolean)
-  if (valgrind && spawnSync('sh', ['-c', 'command -v valgrind']).status !== 0) throw new Error('valgrind is not installed')
+  if (valgrind && have('valgrind') === null) throw new Error('valgrind is not installed')
 
   const dir = mkdtempSync(join(tmpdir(), 'cw-page-instr-'))
-  const freePort = () => new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)) })
-  })
   const children: ChildProcess[] = []
   process.once('exit', () => { for (const c of children) c.kill('SIGKILL') })
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(1))

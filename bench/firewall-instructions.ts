@@ -24,9 +24,9 @@
 // Usage: node bin/run-ts.js bench/firewall-instructions.ts [--targets off,memory,redis]
 //          [--requests 2000] [--warmup 10000] [--connections 32] [--route fixed|proxy] [--repeat 5]
 //          [--settle 10] [--keep DIR] [--node-flags '--perf-basic-prof'] [--no-valgrind (just check that it runs)]
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { connect, createServer, type Socket } from 'node:net'
+import { connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -34,12 +34,10 @@ import { DEFAULT_BOT_RULES_FILE } from '../src/firewall/bots.ts'
 import { edgeTable } from '../src/edge/config/tables.ts'
 import { breakdown } from './callgrind-breakdown.ts'
 import { USER_AGENTS, clientAddress, edgeConfig, firewallSection, writeListFiles, type FirewallTarget } from './firewall-setup.ts'
+import { argOpt, freePort, have } from './edge-measure.ts'
 
 const args = process.argv.slice(2)
-const opt = (name: string, dflt: string) => {
-  const i = args.indexOf(`--${name}`)
-  return i === -1 ? dflt : args[i + 1]!
-}
+const opt = (name: string, dflt: string) => argOpt(args, name, dflt)
 
 await main()
 
@@ -61,9 +59,6 @@ async function main(): Promise<void> {
 
   const dir = mkdtempSync(join(tmpdir(), 'cw-fw-instr-'))
   writeListFiles(dir)
-  const freePort = () => new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)) })
-  })
 
   let redisServer: ChildProcess | undefined
   let redisUrl = ''
@@ -179,7 +174,7 @@ async function main(): Promise<void> {
     })
   }
 
-  if (valgrind && spawnSync('sh', ['-c', 'command -v valgrind']).status !== 0) throw new Error('valgrind is not installed')
+  if (valgrind && have('valgrind') === null) throw new Error('valgrind is not installed')
   const results = new Map<FirewallTarget, Awaited<ReturnType<typeof run>>>()
   for (const t of targets) results.set(t, await run(t))
   upstream.kill('SIGTERM')

@@ -35,14 +35,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cpus } from 'node:os'
-import { freePort, treeCpuNs } from './edge-measure.ts'
+import { argOpt, freePort, have, treeCpuNs } from './edge-measure.ts'
 import { USER_AGENTS, clientAddress, edgeConfig, firewallSection, writeListFiles } from './firewall-setup.ts'
 
 const args = process.argv.slice(2)
-const opt = (name: string, dflt: string) => {
-  const i = args.indexOf(`--${name}`)
-  return i === -1 ? dflt : args[i + 1]!
-}
+const opt = (name: string, dflt: string) => argOpt(args, name, dflt)
 const duration = Number(opt('duration', '1'))
 const rounds = Number(opt('rounds', '20'))
 const connections = Number(opt('connections', '64'))
@@ -61,7 +58,7 @@ const pin = !args.includes('--no-pin') && cpus().length >= 2 && spawnSync('tasks
 /** `cmd args` to run on one core (taskset), or as it is when not pinning. */
 const onCore = (core: number, cmd: string, cmdArgs: string[]): [string, string[]] => (pin ? ['taskset', ['-c', String(core), cmd, ...cmdArgs]] : [cmd, cmdArgs])
 
-if (spawnSync('sh', ['-c', 'command -v wrk']).status !== 0) {
+if (have('wrk') === null) {
   console.error('bench/firewall: wrk is not installed')
   process.exit(1)
 }
@@ -95,7 +92,7 @@ const dir = mkdtempSync(join(tmpdir(), 'cw-bench-fw-'))
 // A private redis-server unless --redis is given: nobody else's keys or load in it, and its CPU per
 // request is reported (on one machine, Redis's CPU is taken from the edge's).
 let redisServer: ChildProcess | undefined
-if (!REDIS && targetNames.some((t) => t.startsWith('redis')) && spawnSync('sh', ['-c', 'command -v redis-server']).status === 0) {
+if (!REDIS && targetNames.some((t) => t.startsWith('redis')) && have('redis-server') !== null) {
   const port = await freePort()
   redisServer = spawn(...onCore(1, 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']), { stdio: ['ignore', 'pipe', 'ignore'] })
   await new Promise<void>((resolve) => {
