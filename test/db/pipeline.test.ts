@@ -107,15 +107,16 @@ test('pipeline: statements from separate callbacks of one turn (two requests) le
   t.after(closeAll)
   await conn.query({ sql: 'SELECT $1::int', params: [0] }, true) // connected, the statement parsed
   const writes = countSocketWrites([portOf(url, 5432)])
-  // Two timers due together run in one timers phase, as two requests' reads in one poll phase do.
+  // Two immediates queued together run as separate callbacks of one check phase, as two requests'
+  // reads run in one poll phase. (Two timers are not certain to: a millisecond may pass between them.)
   const pids = await new Promise<number[]>((resolve, reject) => {
     const got: Promise<number>[] = []
     const one = (): void => {
       got.push(backend(conn))
       if (got.length === 2) Promise.all(got).then(resolve, reject)
     }
-    setTimeout(one, 0)
-    setTimeout(one, 0)
+    setImmediate(one)
+    setImmediate(one)
   })
   assert.deepEqual(writes.stop(), [1], 'one write for both callbacks\' statements')
   assert.equal(new Set(pids).size, 1, 'one connection answered them')
