@@ -435,19 +435,20 @@ class PgExecutor implements Executor {
     queryHooks.onQuery?.(q, true)
     // A recorded query keeps its span (the row count is read from the rows themselves).
     if (isRecording()) return traceQuery('postgresql', q.sql, () => this.#query(q, true)).then(map)
-    const st = this.#statement(q.sql)
-    if (!st) return this.#query(q, false).then(map)
-    try {
-      return this.#c.execute(new PgStatementQuery(st, q.params), (done) => map(done.result))
-    } catch (e) {
-      return Promise.reject(translateDriverError(e))
-    }
+    return this.#query(q, true, map)
   }
-  #query(q: Query, prepare: boolean): Promise<unknown[][]> {
+  // With `map`, a named statement's rows are mapped in pg's callback (no reaction of their own).
+  #query(q: Query, prepare: boolean): Promise<unknown[][]>
+  #query<T>(q: Query, prepare: boolean, map: (rows: unknown[][]) => T): Promise<T>
+  #query<T>(q: Query, prepare: boolean, map?: (rows: unknown[][]) => T): Promise<T | unknown[][]> {
     const st = prepare ? this.#statement(q.sql) : undefined
     try {
-      if (st) return this.#c.execute(new PgStatementQuery(st, q.params), resultOf)
-      return this.#c.query({ text: q.sql, values: q.params, rowMode: 'array' }).then(rowsOf, rethrowTranslated)
+      if (st) {
+        const answer: (done: PgStatementQuery) => T | unknown[][] = map === undefined ? resultOf : (done) => map(done.result)
+        return this.#c.execute(new PgStatementQuery(st, q.params), answer)
+      }
+      const rows = this.#c.query({ text: q.sql, values: q.params, rowMode: 'array' }).then(rowsOf, rethrowTranslated)
+      return map === undefined ? rows : rows.then(map)
     } catch (e) {
       return Promise.reject(translateDriverError(e))
     }
