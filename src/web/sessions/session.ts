@@ -54,7 +54,7 @@ export class Session {
   /** Loads the record once. Bad, expired or unknown cookies give an empty new session. */
   load(): Promise<void> {
     this.accessed = true
-    return (this.#loading ??= this.#load())
+    return this.prefetch()
   }
 
   /**
