@@ -97,7 +97,7 @@ export function encodeCompactSpans(resource: Attributes, spans: readonly SpanDat
 /** A value as otlp-decode.ts anyValue() decodes its OTLP form (`depth` counts enclosing arrays). */
 function value(v: unknown, depth: number): Value {
   if (depth > LIMITS.depth) return '[nested too deep]'
-  if (typeof v === 'string') return v.length > LIMITS.string ? `${v.slice(0, LIMITS.string)}…` : v
+  if (typeof v === 'string') return cap(v)
   if (typeof v === 'number' || typeof v === 'boolean') return v
   if (!Array.isArray(v)) fail('', 'expected a string, number, boolean or array')
   const out: Value[] = []
