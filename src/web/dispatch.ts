@@ -167,7 +167,7 @@ export function makeDispatch(urls: Resolver, hooks: DispatchHooks, settings: { A
     }
   }
 
-  return Object.assign((req: HttpRequest) => (req.journeySpan ? dispatchInSteps(req) : dispatch(req, undefined)), { endingIn })
+  return Object.assign((req: HttpRequest) => dispatch(req, undefined), { endingIn })
 
   /** 405, the APPEND_SLASH redirect, or 404 (with the patterns tried, for the DEBUG page). */
   function notMatched(req: HttpRequest, r: ResolveNotFound | ResolveMethodNotAllowed): HttpResponse {
